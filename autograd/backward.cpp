@@ -1,0 +1,77 @@
+#include "backward.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "tape.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+namespace {
+std::atomic<std::uint64_t> g_epoch{0};
+
+// Every non-leaf node reachable from root through inputs that require grad,
+// found with an explicit stack (no recursion, whatever the depth).
+std::vector<ImplPtr> reachable_nodes(const ImplPtr& root, bool check_freed) {
+    const std::uint64_t mark = ++g_epoch;
+    std::vector<ImplPtr> nodes;
+    std::vector<TensorImpl*> stack;
+    root->visit = mark;
+    if (!root->is_leaf()) nodes.push_back(root);
+    stack.push_back(root.get());
+    while (!stack.empty()) {
+        TensorImpl* n = stack.back();
+        stack.pop_back();
+        if (n->is_leaf()) continue;
+        if (check_freed && n->graph_freed)
+            fail<GraphError>(
+                "backward: the graph through '{}' (output shape {}{}) was already freed by an earlier backward; "
+                "pass retain_graph=true to the first backward to walk it twice",
+                n->op, shape_str(n->value.shape()), n->label.empty() ? "" : ", label '" + n->label + "'");
+        for (const ImplPtr& in : n->inputs) {
+            if (in->visit == mark || !in->requires_grad) continue;
+            in->visit = mark;
+            if (!in->is_leaf()) nodes.push_back(in);
+            stack.push_back(in.get());
+        }
+    }
+    return nodes;
+}
+}  // namespace
+
+void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
+    if (!root->requires_grad)
+        fail<GraphError>("backward: tensor of shape {} does not require grad (no input of the computation "
+                         "requires grad, or it was computed under NoGradGuard)",
+                         shape_str(root->value.shape()));
+
+    std::vector<ImplPtr> order = reachable_nodes(root, /*check_freed=*/true);
+    // Creation order is a topological order, so decreasing sequence numbers
+    // visit every consumer of a value before the value itself.
+    std::sort(order.begin(), order.end(), [](const ImplPtr& a, const ImplPtr& b) { return a->seq > b->seq; });
+
+    accumulate(*root, seed);
+    for (ImplPtr& p : order) {
+        TensorImpl& n = *p;
+        if (n.has_grad && n.backward) n.backward(n);
+        if (!retain_graph) {
+            n.backward = nullptr;
+            n.inputs.clear();
+            n.graph_freed = true;
+        }
+        if (!n.retains_grad) {  // intermediate gradients are not kept unless asked
+            n.grad = Array();
+            n.has_grad = false;
+        }
+        p.reset();  // frees the node now if nothing else holds it
+    }
+}
+
+std::size_t graph_size(const Tensor& t) {
+    if (!t.defined() || !t.requires_grad()) return 0;
+    return reachable_nodes(t.impl_ptr(), /*check_freed=*/false).size();
+}
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

@@ -1,0 +1,77 @@
+#pragma once
+// The recording side of the tape, used by every op in ops/ (and by anyone
+// adding an op of their own):
+//
+//   Tensor tanh(const Tensor& x) {
+//       return record("tanh", xt::tanh(x.value()), {x}, [](TensorImpl& y) {
+//           accumulate(*y.inputs[0], y.grad * (1 - y.value * y.value));
+//       });
+//   }
+//
+// record() evaluates the forward value into the result buffer and, only if
+// grad mode is on and some input requires grad, attaches the node.
+
+#include <initializer_list>
+#include <utility>
+
+#include "tensor.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+// True if an op over these inputs must be recorded.
+bool needs_record(std::initializer_list<const Tensor*> inputs);
+bool needs_record(const std::vector<Tensor>& inputs);
+
+// Build the output tensor; attach (op, inputs, backward) when recording.
+Tensor record(const char* op, Array&& value, std::initializer_list<Tensor> inputs, BackwardFn backward);
+Tensor record(const char* op, Array&& value, const std::vector<Tensor>& inputs, BackwardFn backward);
+
+// Any xtensor expression is evaluated straight into the result buffer.
+template <class E, class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, Array>>>
+Tensor record(const char* op, E&& expr, std::initializer_list<Tensor> inputs, BackwardFn backward) {
+    return record(op, Array(std::forward<E>(expr)), inputs, std::move(backward));
+}
+
+// Called when an accumulated gradient has the wrong shape: a bug in an op.
+[[noreturn]] void gradient_shape_mismatch(const TensorImpl& t, const Shape& got);
+
+// grad += g, the one way gradients are written. `+=` (never `=`) so a value
+// used by several ops receives every contribution. Skipped when the input
+// does not require grad.
+template <class E>
+void accumulate(TensorImpl& t, E&& g) {
+    if (!t.requires_grad) return;
+    if (!t.has_grad) {
+        t.grad = std::forward<E>(g);
+        t.has_grad = true;
+        if (t.grad.shape() != t.value.shape()) gradient_shape_mismatch(t, t.grad.shape());
+    } else {
+        t.grad += std::forward<E>(g);
+        if (t.grad.shape() != t.value.shape()) gradient_shape_mismatch(t, t.grad.shape());
+    }
+}
+
+// For kernels that write a gradient in place (GEMM with beta, scatter-add).
+// grad_beta: makes t.grad exist and returns the beta to use -- 0 for a fresh,
+// uninitialised buffer, 1 to add to the gradient already there.
+inline real grad_beta(TensorImpl& t) {
+    if (t.has_grad) return 1;
+    t.grad = Array::from_shape(t.value.shape());
+    t.has_grad = true;
+    return 0;
+}
+// grad_buffer: t.grad, created zero-filled if absent, ready for `+=` into parts.
+inline Array& grad_buffer(TensorImpl& t) {
+    if (!t.has_grad) {
+        t.grad = Array(t.value.shape(), real(0));
+        t.has_grad = true;
+    }
+    return t.grad;
+}
+
+// Does input i want a gradient? Lets a backward skip work nobody needs.
+inline bool wants_grad(const TensorImpl& self, std::size_t i) { return self.inputs[i]->requires_grad; }
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

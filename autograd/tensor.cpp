@@ -1,0 +1,279 @@
+#include "tensor.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <ostream>
+
+#include "backward.hpp"
+#include "tape.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+// ---------------------------------------------------------------- grad mode
+namespace {
+thread_local bool g_grad_enabled = true;
+std::atomic<std::uint64_t> g_next_seq{1};
+}  // namespace
+
+bool is_grad_enabled() { return g_grad_enabled; }
+void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
+
+// ------------------------------------------------------- iterative teardown
+// When the last handle to the head of a long chain goes, each node's
+// destructor would destroy its inputs, whose destructors destroy theirs...
+// one stack frame per node. Instead the outermost destructor owns a work
+// list; nested destructors only move their inputs onto it.
+namespace {
+thread_local std::vector<ImplPtr>* t_pending = nullptr;
+}
+
+TensorImpl::~TensorImpl() {
+    if (inputs.empty()) return;
+    if (t_pending) {
+        for (auto& p : inputs) t_pending->push_back(std::move(p));
+        return;
+    }
+    std::vector<ImplPtr> work;
+    t_pending = &work;
+    for (auto& p : inputs) work.push_back(std::move(p));
+    while (!work.empty()) {
+        ImplPtr p = std::move(work.back());
+        work.pop_back();
+        p.reset();  // if last owner: its destructor appends its inputs to work
+    }
+    t_pending = nullptr;
+}
+
+// ------------------------------------------------------------------- record
+bool needs_record(std::initializer_list<const Tensor*> inputs) {
+    if (!g_grad_enabled) return false;
+    for (const Tensor* t : inputs)
+        if (t->impl() && t->impl()->requires_grad) return true;
+    return false;
+}
+
+bool needs_record(const std::vector<Tensor>& inputs) {
+    if (!g_grad_enabled) return false;
+    for (const Tensor& t : inputs)
+        if (t.impl() && t.impl()->requires_grad) return true;
+    return false;
+}
+
+namespace {
+template <class Seq>
+Tensor record_impl(const char* op, Array&& value, const Seq& inputs, BackwardFn&& backward) {
+    auto impl = std::make_shared<TensorImpl>(std::move(value));
+    impl->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
+    if (!g_grad_enabled) return Tensor(std::move(impl));
+    bool any = false;
+    for (const Tensor& t : inputs) {
+        if (!t.defined()) fail<ValueError>("{}: an input tensor is undefined", op);
+        any = any || t.impl()->requires_grad;
+    }
+    if (!any) return Tensor(std::move(impl));
+    impl->requires_grad = true;
+    impl->op = op;
+    impl->inputs.reserve(inputs.size());
+    for (const Tensor& t : inputs) impl->inputs.push_back(t.impl_ptr());
+    impl->backward = std::move(backward);
+    return Tensor(std::move(impl));
+}
+}  // namespace
+
+Tensor record(const char* op, Array&& value, std::initializer_list<Tensor> inputs, BackwardFn backward) {
+    return record_impl(op, std::move(value), inputs, std::move(backward));
+}
+Tensor record(const char* op, Array&& value, const std::vector<Tensor>& inputs, BackwardFn backward) {
+    return record_impl(op, std::move(value), inputs, std::move(backward));
+}
+
+void gradient_shape_mismatch(const TensorImpl& t, const Shape& got) {
+    fail<GraphError>("backward: gradient of shape {} does not match tensor of shape {} (produced by {})",
+                     shape_str(got), shape_str(t.value.shape()), t.op ? t.op : "leaf");
+}
+
+// ------------------------------------------------------------------ helpers
+std::string shape_str(const Shape& s) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i) out += ", ";
+        out += std::to_string(s[i]);
+    }
+    return out + "]";
+}
+
+Shape make_shape(std::initializer_list<std::size_t> dims) { return Shape(dims.begin(), dims.end()); }
+
+std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim) {
+    const auto n = static_cast<std::ptrdiff_t>(ndim);
+    if (axis < -n || axis >= n) fail<ValueError>("{}: axis {} is out of range for a {}-D tensor", op, axis, ndim);
+    return static_cast<std::size_t>(axis < 0 ? axis + n : axis);
+}
+
+// ------------------------------------------------------------------- Tensor
+Tensor::Tensor(Array value, bool requires_grad) : impl_(std::make_shared<TensorImpl>(std::move(value))) {
+    impl_->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
+    impl_->requires_grad = requires_grad;
+}
+
+Tensor Tensor::zeros(const Shape& shape, bool rg) { return Tensor(Array(xt::zeros<real>(shape)), rg); }
+Tensor Tensor::ones(const Shape& shape, bool rg) { return Tensor(Array(xt::ones<real>(shape)), rg); }
+Tensor Tensor::full(const Shape& shape, real v, bool rg) { return Tensor(Array(shape, v), rg); }
+Tensor Tensor::scalar(real v, bool rg) { return Tensor(Array(v), rg); }
+
+Tensor Tensor::from(std::vector<real> values, const Shape& shape, bool rg) {
+    std::size_t n = 1;
+    for (auto d : shape) n *= d;
+    if (n != values.size())
+        fail("Tensor::from: {} values cannot fill shape {} ({} elements)", values.size(), shape_str(shape), n);
+    Array a(shape);
+    std::copy(values.begin(), values.end(), a.begin());
+    return Tensor(std::move(a), rg);
+}
+
+const TensorImpl& Tensor::checked() const {
+    if (!impl_) throw ValueError("Tensor: use of an undefined tensor");
+    return *impl_;
+}
+
+const Array& Tensor::value() const { return checked().value; }
+Array& Tensor::mutable_value() {
+    checked();
+    return impl_->value;
+}
+
+std::size_t Tensor::size(std::ptrdiff_t axis) const {
+    return shape()[normalize_axis("Tensor::size", axis, dim())];
+}
+
+real Tensor::item() const {
+    const auto& v = value();
+    if (v.size() != 1) fail("item: tensor of shape {} has {} elements, not one", shape_str(v.shape()), v.size());
+    return v.data()[0];
+}
+
+real Tensor::at(std::initializer_list<std::size_t> index) const {
+    const auto& v = value();
+    if (index.size() != v.dimension())
+        fail<ValueError>("at: {} indices given for a tensor of shape {}", index.size(), shape_str(v.shape()));
+    std::size_t flat = 0, k = 0;
+    for (auto i : index) {
+        if (i >= v.shape()[k]) fail<ValueError>("at: index {} out of range for axis {} of shape {}", i, k, shape_str(v.shape()));
+        flat = flat * v.shape()[k] + i;
+        ++k;
+    }
+    return v.data()[flat];
+}
+
+bool Tensor::requires_grad() const { return checked().requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool on) {
+    if (!checked().is_leaf())
+        fail<GraphError>("requires_grad_: only leaf tensors can change requires_grad (this one is the output of {})", impl_->op);
+    impl_->requires_grad = on;
+    return *this;
+}
+
+bool Tensor::is_leaf() const { return checked().is_leaf(); }
+bool Tensor::has_grad() const { return checked().has_grad; }
+
+const Array& Tensor::grad() const {
+    const auto& t = checked();
+    if (!t.has_grad)
+        fail<GraphError>("grad: tensor of shape {} has no gradient ({})", shape_str(t.value.shape()),
+                         !t.requires_grad ? "it does not require grad"
+                         : t.is_leaf()    ? "backward has not reached it"
+                                          : "it is not a leaf; call retain_grad() before backward");
+    return t.grad;
+}
+
+Tensor Tensor::grad_tensor() const { return Tensor(grad()); }
+
+void Tensor::zero_grad() {
+    checked();
+    impl_->grad = Array();
+    impl_->has_grad = false;
+}
+
+Tensor& Tensor::retain_grad() {
+    checked();
+    impl_->retains_grad = true;
+    return *this;
+}
+
+void Tensor::backward(bool retain_graph) const {
+    const auto& t = checked();
+    if (t.value.size() != 1)
+        fail<GraphError>("backward: called on a tensor of shape {}; backward() needs a single-element loss "
+                         "(reduce it with sum/mean, or pass a seed gradient of the same shape)",
+                         shape_str(t.value.shape()));
+    run_backward(impl_, Array(t.value.shape(), real(1)), retain_graph);
+}
+
+void Tensor::backward(const Array& seed, bool retain_graph) const {
+    const auto& t = checked();
+    if (seed.shape() != t.value.shape())
+        fail("backward: seed gradient of shape {} does not match tensor of shape {}", shape_str(seed.shape()),
+             shape_str(t.value.shape()));
+    run_backward(impl_, seed, retain_graph);
+}
+
+Tensor Tensor::detach() const { return Tensor(value(), false); }
+
+const char* Tensor::op_name() const { return checked().op ? impl_->op : "leaf"; }
+
+Tensor& Tensor::set_label(std::string label) {
+    checked();
+    impl_->label = std::move(label);
+    return *this;
+}
+const std::string& Tensor::label() const { return checked().label; }
+
+// ----------------------------------------------------------------- printing
+namespace {
+void print_rec(std::string& out, const real* d, const Shape& s, std::size_t axis, std::size_t indent) {
+    std::size_t stride = 1;
+    for (std::size_t k = axis + 1; k < s.size(); ++k) stride *= s[k];
+    const std::size_t n = s[axis];
+    const std::size_t edge = 3;  // long axes print as "a, b, c, ..., x, y, z"
+    const bool cut = n > 2 * edge + 1;
+    out += '[';
+    for (std::size_t i = 0; i < n; ++i) {
+        if (cut && i == edge) {
+            out += axis + 1 == s.size() ? "..., " : fmt::format("...,\n{:{}}", "", indent + 1);
+            i = n - edge - 1;
+            continue;
+        }
+        if (axis + 1 == s.size()) {
+            out += fmt::format("{:.4g}", static_cast<double>(d[i]));
+            if (i + 1 < n) out += ", ";
+        } else {
+            print_rec(out, d + i * stride, s, axis + 1, indent + 1);
+            if (i + 1 < n) out += fmt::format(",\n{:{}}", "", indent + 1);
+        }
+    }
+    out += ']';
+}
+}  // namespace
+
+std::string Tensor::to_string() const {
+    if (!impl_) return "Tensor(undefined)";
+    const auto& v = impl_->value;
+    std::string out = fmt::format("Tensor{}", shape_str(v.shape()));
+    if (impl_->op) out += fmt::format(" op={}", impl_->op);
+    if (impl_->requires_grad) out += " requires_grad";
+    out += "\n";
+    if (v.dimension() == 0)
+        out += fmt::format("{:.4g}", static_cast<double>(v.data()[0]));
+    else if (v.size() == 0)
+        out += "[]";
+    else
+        print_rec(out, v.data(), v.shape(), 0, 0);
+    return out;
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

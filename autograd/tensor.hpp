@@ -1,0 +1,128 @@
+#pragma once
+// Tensor: a cheap handle (one shared_ptr) to a TensorImpl, which holds the
+// value, the accumulated gradient and -- for results of recorded ops -- the
+// tape node: the op name, the inputs and the backward function.
+//
+// Keeping value and node in one object means one allocation per op besides
+// the result buffer, and the creation sequence number doubles as a
+// topological order: an op's inputs always exist before its output.
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "error.hpp"
+#include "grad_mode.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+struct TensorImpl;
+using ImplPtr = std::shared_ptr<TensorImpl>;
+
+// A backward function reads `self.grad` (dL/d output) and adds its share of
+// dL/d input into each input's grad. It never captures tensors: it reaches
+// the inputs through `self.inputs`, so the graph has no hidden owners.
+using BackwardFn = std::function<void(TensorImpl& self)>;
+
+struct TensorImpl {
+    Array value;
+    Array grad;               // meaningful only when has_grad
+    bool has_grad = false;
+    bool requires_grad = false;
+    bool retains_grad = false;  // keep grad of a non-leaf after backward
+
+    // ---- tape node (empty for leaves) ----
+    const char* op = nullptr;   // static string naming the op; nullptr = leaf
+    std::vector<ImplPtr> inputs;
+    BackwardFn backward;
+    bool graph_freed = false;   // backward already ran and released the node
+    std::uint64_t seq = 0;      // creation order = topological order
+    std::uint64_t visit = 0;    // marker used by the backward walk
+    std::string label;          // optional user label, shown in errors
+
+    TensorImpl() = default;
+    explicit TensorImpl(Array v) : value(std::move(v)) {}
+    TensorImpl(const TensorImpl&) = delete;
+    TensorImpl& operator=(const TensorImpl&) = delete;
+    // Iterative: destroying the last handle of a 100,000-step chain must not
+    // recurse through 100,000 shared_ptr destructors.
+    ~TensorImpl();
+
+    bool is_leaf() const { return op == nullptr; }
+};
+
+class Tensor {
+public:
+    Tensor() = default;  // an undefined tensor; most calls on it throw
+    explicit Tensor(Array value, bool requires_grad = false);
+    explicit Tensor(ImplPtr impl) : impl_(std::move(impl)) {}
+
+    // ---- factories ----
+    static Tensor zeros(const Shape& shape, bool requires_grad = false);
+    static Tensor ones(const Shape& shape, bool requires_grad = false);
+    static Tensor full(const Shape& shape, real v, bool requires_grad = false);
+    static Tensor scalar(real v, bool requires_grad = false);
+    // Row-major values with an explicit shape; throws if the counts differ.
+    static Tensor from(std::vector<real> values, const Shape& shape, bool requires_grad = false);
+
+    // ---- value ----
+    bool defined() const { return impl_ != nullptr; }
+    const Array& value() const;
+    Array& mutable_value();  // for optimizers and initialisers; bypasses the tape
+    const Shape& shape() const { return value().shape(); }
+    std::size_t dim() const { return value().dimension(); }
+    std::size_t numel() const { return value().size(); }
+    std::size_t size(std::ptrdiff_t axis) const;
+    const real* data() const { return value().data(); }
+    real item() const;  // the single value of a one-element tensor
+    real at(std::initializer_list<std::size_t> index) const;
+
+    // ---- autograd ----
+    bool requires_grad() const;
+    Tensor& requires_grad_(bool on = true);  // leaves only
+    bool is_leaf() const;
+    bool has_grad() const;
+    const Array& grad() const;  // throws if no gradient has been accumulated
+    Tensor grad_tensor() const; // the gradient as a (detached) tensor
+    void zero_grad();           // forgets the accumulated gradient
+    Tensor& retain_grad();      // keep this non-leaf's grad after backward
+    // dL/d(leaves) for a one-element tensor L, seeded with 1.
+    void backward(bool retain_graph = false) const;
+    // Vector-Jacobian product: seed has this tensor's shape.
+    void backward(const Array& seed, bool retain_graph = false) const;
+    // Same value, cut from the tape (a copy: tapegrad has no aliasing views).
+    Tensor detach() const;
+    const char* op_name() const;  // "leaf" for leaves
+    Tensor& set_label(std::string label);
+    const std::string& label() const;
+
+    std::string to_string() const;
+    TensorImpl* impl() const { return impl_.get(); }
+    const ImplPtr& impl_ptr() const { return impl_; }
+
+private:
+    const TensorImpl& checked() const;
+    ImplPtr impl_;
+};
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// Shape helpers used across ops and layers.
+Shape make_shape(std::initializer_list<std::size_t> dims);
+std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim);
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad
+
+template <>
+struct fmt::formatter<tapegrad::Tensor> : fmt::formatter<std::string> {
+    template <class Ctx>
+    auto format(const tapegrad::Tensor& t, Ctx& ctx) const {
+        return fmt::formatter<std::string>::format(t.to_string(), ctx);
+    }
+};

@@ -1,0 +1,54 @@
+#include "index.hpp"
+
+#include <cstring>
+#include <xtensor/xoperation.hpp>
+
+#include "../autograd/tape.hpp"
+#include "broadcast.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+// Y[k] = T[ids[k]]  =>  dT[ids[k]] += dY[k]
+Tensor index_select(const Tensor& table, const IndexArray& ids) {
+    if (table.dim() == 0) fail("index_select: the table must have at least one axis, got shape []");
+    const std::size_t rows = table.shape()[0];
+    const std::size_t row = rows ? table.numel() / rows : 0;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        const Index id = ids.data()[k];
+        if (id < 0 || static_cast<std::size_t>(id) >= rows)
+            fail<ValueError>("index_select: id {} at position {} is out of range for a table of {} rows (shape {})",
+                             id, k, rows, shape_str(table.shape()));
+    }
+    Shape out(ids.shape().begin(), ids.shape().end());
+    for (std::size_t i = 1; i < table.dim(); ++i) out.push_back(table.shape()[i]);
+    Array y = Array::from_shape(out);
+    for (std::size_t k = 0; k < ids.size(); ++k)
+        std::memcpy(y.data() + k * row, table.data() + static_cast<std::size_t>(ids.data()[k]) * row,
+                    row * sizeof(real));
+    return record("index_select", std::move(y), {table}, [ids, row](TensorImpl& y) {
+        real* g = grad_buffer(*y.inputs[0]).data();
+        const real* dy = y.grad.data();
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            real* dst = g + static_cast<std::size_t>(ids.data()[k]) * row;
+            for (std::size_t j = 0; j < row; ++j) dst[j] += dy[k * row + j];
+        }
+    });
+}
+
+// Y = m ? A : B  =>  dA = m * dY, dB = (1 - m) * dY   (each summed back to its shape)
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
+    const Shape ab = broadcast_shapes("where", a.shape(), b.shape());
+    broadcast_shapes("where (mask)", mask.shape(), ab);
+    Array m = xt::cast<real>(xt::not_equal(mask.value(), real(0)));
+    Array y = xt::where(m, a.value(), b.value());
+    return record("where", std::move(y), {a, b}, [m](TensorImpl& y) {
+        auto& a = *y.inputs[0];
+        auto& b = *y.inputs[1];
+        if (a.requires_grad) accumulate(a, sum_to(y.grad * m, a.value.shape()));
+        if (b.requires_grad) accumulate(b, sum_to(y.grad * (real(1) - m), b.value.shape()));
+    });
+}
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

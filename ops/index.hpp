@@ -1,0 +1,20 @@
+#pragma once
+// Selecting by integer ids and by masks.
+
+#include "../autograd/tensor.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+// Rows of a [V, ...] table picked by ids of any shape: the result has shape
+// ids.shape + table.shape[1:]. This is the embedding lookup; its gradient
+// scatter-adds into the picked rows (a repeated id gets every contribution).
+Tensor index_select(const Tensor& table, const IndexArray& ids);
+inline Tensor embedding(const Tensor& table, const IndexArray& ids) { return index_select(table, ids); }
+
+// mask ? a : b, elementwise with broadcasting; mask is a constant whose
+// nonzero entries select a.
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

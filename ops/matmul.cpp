@@ -1,0 +1,56 @@
+// Y = A B.  dA = dY B^T,  dB = A^T dY.  The gradients are written by GEMM
+// straight into the inputs' grad buffers (beta = 1 when one exists already),
+// with the transposes passed as flags.
+#include "matmul.hpp"
+
+#include "../autograd/tape.hpp"
+#include "gemm.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    const Shape& sa = a.shape();
+    const Shape& sb = b.shape();
+    const bool ok_rank = (sa.size() == 2 && sb.size() == 2) || (sa.size() == 3 && (sb.size() == 2 || sb.size() == 3));
+    if (!ok_rank)
+        fail("matmul: expects [M,K]@[K,N], [B,M,K]@[B,K,N] or [B,M,K]@[K,N]; got {} @ {}", shape_str(sa),
+             shape_str(sb));
+    const std::size_t K = sa.back();
+    const std::size_t Kb = sb[sb.size() - 2];
+    if (K != Kb) fail("matmul: inner dimensions differ: {} @ {} ({} vs {})", shape_str(sa), shape_str(sb), K, Kb);
+    if (sa.size() == 3 && sb.size() == 3 && sa[0] != sb[0])
+        fail("matmul: batch sizes differ: {} @ {}", shape_str(sa), shape_str(sb));
+
+    const std::size_t N = sb.back();
+    // Batched weight-shared case folds the batch into M: [B*M,K]@[K,N].
+    const bool batched = sb.size() == 3;
+    const std::size_t nb = batched ? sa[0] : 1;
+    const std::size_t M = batched ? sa[1] : a.numel() / K;
+    Shape out_shape = sa;
+    out_shape.back() = N;
+    Array y = Array::from_shape(out_shape);
+    for (std::size_t i = 0; i < nb; ++i)
+        gemm(false, false, M, N, K, 1, a.data() + i * M * K, K, b.data() + i * K * N, N, 0, y.data() + i * M * N, N);
+
+    return record("matmul", std::move(y), {a, b}, [nb, M, N, K](TensorImpl& y) {
+        TensorImpl& A = *y.inputs[0];
+        TensorImpl& B = *y.inputs[1];
+        const real* g = y.grad.data();
+        if (A.requires_grad) {  // dA = dY B^T
+            const real beta = grad_beta(A);
+            for (std::size_t i = 0; i < nb; ++i)
+                gemm(false, true, M, K, N, 1, g + i * M * N, N, B.value.data() + i * K * N, N, beta,
+                     A.grad.data() + i * M * K, K);
+        }
+        if (B.requires_grad) {  // dB = A^T dY  (a shared B has nb = 1: one GEMM sums over the batch)
+            const real beta = grad_beta(B);
+            for (std::size_t i = 0; i < nb; ++i)
+                gemm(true, false, K, N, M, 1, A.value.data() + i * M * K, K, g + i * M * N, N, beta,
+                     B.grad.data() + i * K * N, N);
+        }
+    });
+}
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

@@ -1,0 +1,88 @@
+#include "softmax.hpp"
+
+#include <cmath>
+
+#include "../autograd/tape.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+namespace {
+struct Lanes {  // the tensor as [outer, n, inner]; a lane is one (o, i) pair
+    std::size_t outer = 1, n = 1, inner = 1;
+};
+
+Lanes lanes(const char* op, const Tensor& x, std::ptrdiff_t axis) {
+    const std::size_t a = normalize_axis(op, axis, x.dim());
+    Lanes l;
+    for (std::size_t i = 0; i < a; ++i) l.outer *= x.shape()[i];
+    l.n = x.shape()[a];
+    for (std::size_t i = a + 1; i < x.dim(); ++i) l.inner *= x.shape()[i];
+    return l;
+}
+
+// out = x - max - log(sum exp(x - max)) along each lane (log-softmax), then
+// exponentiated if `probabilities`.
+Array softmax_forward(const Tensor& x, const Lanes& l, bool probabilities) {
+    Array y = Array::from_shape(x.shape());
+    const real* xv = x.data();
+    real* yv = y.data();
+    for (std::size_t o = 0; o < l.outer; ++o)
+        for (std::size_t i = 0; i < l.inner; ++i) {
+            const std::size_t base = o * l.n * l.inner + i;
+            real m = xv[base];
+            for (std::size_t j = 1; j < l.n; ++j) m = std::max(m, xv[base + j * l.inner]);
+            real z = 0;
+            for (std::size_t j = 0; j < l.n; ++j) z += std::exp(xv[base + j * l.inner] - m);
+            const real lz = m + std::log(z);
+            for (std::size_t j = 0; j < l.n; ++j) {
+                const real ls = xv[base + j * l.inner] - lz;
+                yv[base + j * l.inner] = probabilities ? std::exp(ls) : ls;
+            }
+        }
+    return y;
+}
+}  // namespace
+
+// y = softmax(x)  =>  dx = y * (dy - sum_j(dy_j y_j))
+Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
+    const Lanes l = lanes("softmax", x, axis);
+    return record("softmax", softmax_forward(x, l, true), {x}, [l](TensorImpl& y) {
+        real* dx = grad_buffer(*y.inputs[0]).data();
+        const real* dy = y.grad.data();
+        const real* yv = y.value.data();
+        for (std::size_t o = 0; o < l.outer; ++o)
+            for (std::size_t i = 0; i < l.inner; ++i) {
+                const std::size_t base = o * l.n * l.inner + i;
+                real dot = 0;
+                for (std::size_t j = 0; j < l.n; ++j) dot += dy[base + j * l.inner] * yv[base + j * l.inner];
+                for (std::size_t j = 0; j < l.n; ++j) {
+                    const std::size_t k = base + j * l.inner;
+                    dx[k] += yv[k] * (dy[k] - dot);
+                }
+            }
+    });
+}
+
+// y = log_softmax(x)  =>  dx = dy - exp(y) * sum_j(dy_j)
+Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
+    const Lanes l = lanes("log_softmax", x, axis);
+    return record("log_softmax", softmax_forward(x, l, false), {x}, [l](TensorImpl& y) {
+        real* dx = grad_buffer(*y.inputs[0]).data();
+        const real* dy = y.grad.data();
+        const real* yv = y.value.data();
+        for (std::size_t o = 0; o < l.outer; ++o)
+            for (std::size_t i = 0; i < l.inner; ++i) {
+                const std::size_t base = o * l.n * l.inner + i;
+                real s = 0;
+                for (std::size_t j = 0; j < l.n; ++j) s += dy[base + j * l.inner];
+                for (std::size_t j = 0; j < l.n; ++j) {
+                    const std::size_t k = base + j * l.inner;
+                    dx[k] += dy[k] - std::exp(yv[k]) * s;
+                }
+            }
+    });
+}
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

@@ -1,0 +1,20 @@
+#pragma once
+// Elementwise functions of one tensor.
+
+#include "../autograd/tensor.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+// min(max(x, lo), hi); the gradient passes where lo <= x <= hi.
+Tensor clamp(const Tensor& x, real lo, real hi);
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad
