@@ -36,10 +36,10 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
         for (std::size_t c = 1; c < C; ++c) m = std::max(m, zk[c]);
         real sum = 0;
         for (std::size_t c = 0; c < C; ++c) sum += std::exp(zk[c] - m);
-        const real lse = m + std::log(sum);
-        for (std::size_t c = 0; c < C; ++c) prob.data()[k * C + c] = std::exp(zk[c] - lse);
+        const real log_sum = std::log(sum);  // log-sum-exp minus m, kept apart from m for precision
+        for (std::size_t c = 0; c < C; ++c) prob.data()[k * C + c] = std::exp((zk[c] - m) - log_sum);
         const Index t = targets.data()[k];
-        if (t != ignore_index) per.data()[k] = lse - zk[t];
+        if (t != ignore_index) per.data()[k] = log_sum - (zk[t] - m);
     }
 
     Array out;

@@ -34,9 +34,10 @@ Array softmax_forward(const Tensor& x, const Lanes& l, bool probabilities) {
             for (std::size_t j = 1; j < l.n; ++j) m = std::max(m, xv[base + j * l.inner]);
             real z = 0;
             for (std::size_t j = 0; j < l.n; ++j) z += std::exp(xv[base + j * l.inner] - m);
-            const real lz = m + std::log(z);
+            const real lz = std::log(z);
             for (std::size_t j = 0; j < l.n; ++j) {
-                const real ls = xv[base + j * l.inner] - lz;
+                // (x - m) first: x - (m + lz) would round lz away when |m| is large
+                const real ls = (xv[base + j * l.inner] - m) - lz;
                 yv[base + j * l.inner] = probabilities ? std::exp(ls) : ls;
             }
         }

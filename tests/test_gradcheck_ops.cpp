@@ -1,0 +1,163 @@
+// Every op's gradient against central differences, including broadcast
+// shapes. In the f64 build these are tight (eps 1e-6, rtol 1e-5).
+#include "helpers.hpp"
+
+using namespace th;
+using V = std::vector<Tensor>;
+
+TEST_CASE("gradcheck: add, sub, mul, div with broadcasting", "[gradcheck]") {
+    // same shapes, a trailing-axis broadcast, a leading-axis broadcast, a scalar
+    const std::vector<std::pair<Shape, Shape>> cases = {
+        {{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{2, 1, 4}, {3, 1}}, {{3, 4}, {}}};
+    std::uint64_t seed = 1;
+    for (const auto& [sa, sb] : cases) {
+        Tensor a = rnd(sa, seed++), b = rnd(sb, seed++);
+        Tensor pos = rnd(sb, seed++, 0.5, 1.5);  // denominators away from 0
+        CHECK_GRADS([](const V& in) { return add(in[0], in[1]); }, a, b);
+        CHECK_GRADS([](const V& in) { return sub(in[0], in[1]); }, a, b);
+        CHECK_GRADS([](const V& in) { return mul(in[0], in[1]); }, a, b);
+        CHECK_GRADS([](const V& in) { return div(in[0], in[1]); }, a, pos);
+        // and with the broadcast operand first
+        CHECK_GRADS([](const V& in) { return sub(in[1], in[0]); }, a, b);
+    }
+}
+
+TEST_CASE("gradcheck: neg and scalar forms add_scalar mul_scalar rsub_scalar rdiv_scalar", "[gradcheck]") {
+    Tensor a = rnd({2, 3}, 11), p = rnd({2, 3}, 12, 0.5, 2.0);
+    CHECK_GRADS([](const V& in) { return neg(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return in[0] + real(0.7); }, a);
+    CHECK_GRADS([](const V& in) { return in[0] * real(-1.3); }, a);
+    CHECK_GRADS([](const V& in) { return real(2) - in[0]; }, a);
+    CHECK_GRADS([](const V& in) { return real(1.5) / in[0]; }, p);
+    CHECK_GRADS([](const V& in) { return in[0] / real(4); }, a);
+}
+
+TEST_CASE("gradcheck: pow and square", "[gradcheck]") {
+    Tensor p = rnd({3, 2}, 13, 0.5, 2.0), a = rnd({3, 2}, 14);
+    CHECK_GRADS([](const V& in) { return pow(in[0], real(2.5)); }, p);
+    CHECK_GRADS([](const V& in) { return pow(in[0], real(-1)); }, p);
+    CHECK_GRADS([](const V& in) { return square(in[0]); }, a);
+}
+
+TEST_CASE("gradcheck: exp log sqrt abs tanh sigmoid relu clamp", "[gradcheck]") {
+    Tensor a = rnd({4, 3}, 21, -2, 2), p = rnd({4, 3}, 22, 0.3, 3.0), k = rnd_away_from_zero({4, 3}, 23);
+    CHECK_GRADS([](const V& in) { return exp(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return log(in[0]); }, p);
+    CHECK_GRADS([](const V& in) { return sqrt(in[0]); }, p);
+    CHECK_GRADS([](const V& in) { return abs(in[0]); }, k);
+    CHECK_GRADS([](const V& in) { return tanh(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return sigmoid(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return relu(in[0]); }, k);
+    // clamp at +-0.5: keep values clear of the bounds
+    Tensor c = rnd({4, 3}, 24, -1, 1);
+    for (auto& v : c.mutable_value())
+        if (std::abs(std::abs(v) - real(0.5)) < real(0.1)) v = v * real(0.5);
+    CHECK_GRADS([](const V& in) { return clamp(in[0], real(-0.5), real(0.5)); }, c);
+}
+
+TEST_CASE("gradcheck: matmul 2-D, batched 3-D, and 3-D with a shared weight", "[gradcheck]") {
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({3, 4}, 31), rnd({4, 5}, 32));
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({2, 3, 4}, 33), rnd({2, 4, 2}, 34));
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({2, 3, 4}, 35), rnd({4, 2}, 36));
+    // the same matrix on both sides: both contributions must accumulate
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[0]); }, rnd({3, 3}, 37));
+}
+
+TEST_CASE("gradcheck: permute transpose reshape", "[gradcheck]") {
+    Tensor a = rnd({2, 3, 4}, 41);
+    CHECK_GRADS([](const V& in) { return permute(in[0], {2, 0, 1}); }, a);
+    CHECK_GRADS([](const V& in) { return transpose(in[0], 0, 2); }, a);
+    CHECK_GRADS([](const V& in) { return reshape(in[0], {4, -1}); }, a);
+}
+
+TEST_CASE("gradcheck: slice concat stack split chunk select", "[gradcheck]") {
+    Tensor a = rnd({3, 4, 2}, 51), b = rnd({3, 2, 2}, 52), c = rnd({3, 4, 2}, 53);
+    CHECK_GRADS([](const V& in) { return slice(in[0], 1, 1, 3); }, a);
+    CHECK_GRADS([](const V& in) { return slice(in[0], -1, 1, 2); }, a);
+    CHECK_GRADS([](const V& in) { return concat({in[0], in[1], in[0]}, 1); }, a, b);
+    CHECK_GRADS([](const V& in) { return stack({in[0], in[1]}, 0); }, a, c);
+    CHECK_GRADS([](const V& in) { return stack({in[0], in[1]}, 2); }, a, c);
+    CHECK_GRADS([](const V& in) { return stack({in[0], in[1]}, -1); }, a, c);
+    CHECK_GRADS(
+        [](const V& in) {
+            auto p = split(in[0], {1, 3}, 1);
+            return concat({p[1] * real(2), p[0]}, 1);
+        },
+        a);
+    CHECK_GRADS(
+        [](const V& in) {
+            auto g = chunk(in[0], 4, 1);  // like the LSTM gates
+            return sigmoid(g[0]) * tanh(g[2]) + g[1] * g[3];
+        },
+        a);
+    CHECK_GRADS([](const V& in) { return select(in[0], 2); }, a);
+}
+
+TEST_CASE("gradcheck: index_select (embedding) with repeated ids, where", "[gradcheck]") {
+    Tensor table = rnd({5, 3}, 61);
+    IndexArray ids = {{4, 1}, {1, 0}, {4, 4}};  // [3, 2] ids -> [3, 2, 3]
+    CHECK_GRADS([ids](const V& in) { return index_select(in[0], ids); }, table);
+    CHECK_GRADS([ids](const V& in) { return embedding(in[0], ids) * embedding(in[0], ids); }, table);
+
+    Tensor mask = Tensor::from({1, 0, 0, 1, 1, 0}, make_shape({2, 3}));
+    CHECK_GRADS([mask](const V& in) { return where(mask, in[0], in[1]); }, rnd({2, 3}, 62), rnd({2, 3}, 63));
+    CHECK_GRADS([mask](const V& in) { return where(mask, in[0], in[1]); }, rnd({3}, 64), rnd({2, 1}, 65));
+}
+
+TEST_CASE("gradcheck: sum mean sum_axis mean_axis max", "[gradcheck]") {
+    Tensor a = rnd({3, 4, 2}, 71);
+    CHECK_GRADS([](const V& in) { return sum(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return mean(in[0]); }, a);
+    for (std::ptrdiff_t axis : {0, 1, 2, -1})
+        for (bool keep : {false, true}) {
+            CHECK_GRADS([=](const V& in) { return sum(in[0], axis, keep); }, a);
+            CHECK_GRADS([=](const V& in) { return mean(in[0], axis, keep); }, a);
+            CHECK_GRADS([=](const V& in) { return max(in[0], axis, keep); }, a);
+        }
+}
+
+TEST_CASE("gradcheck: softmax and log_softmax along every axis", "[gradcheck]") {
+    Tensor a = rnd({3, 4, 2}, 81, -3, 3);
+    for (std::ptrdiff_t axis : {0, 1, 2}) {
+        CHECK_GRADS([=](const V& in) { return softmax(in[0], axis); }, a);
+        CHECK_GRADS([=](const V& in) { return log_softmax(in[0], axis); }, a);
+    }
+}
+
+TEST_CASE("gradcheck: cross_entropy with padding, every reduction; mse", "[gradcheck]") {
+    Tensor logits = rnd({4, 5}, 91, -2, 2);
+    IndexArray t = {3, -100, 0, 4};
+    CHECK_GRADS([t](const V& in) { return cross_entropy(in[0], t); }, logits);
+    CHECK_GRADS([t](const V& in) { return cross_entropy(in[0], t, -100, Reduction::Sum); }, logits);
+    CHECK_GRADS([t](const V& in) { return cross_entropy(in[0], t, -100, Reduction::None); }, logits);
+    // [T, B, C] logits with [T, B] targets, padding id 0
+    IndexArray tb = {{1, 0}, {2, 3}, {0, 0}};
+    CHECK_GRADS([tb](const V& in) { return cross_entropy(in[0], tb, 0); }, rnd({3, 2, 4}, 92));
+    CHECK_GRADS([](const V& in) { return mse(in[0], in[1]); }, rnd({3, 2}, 93), rnd({3, 2}, 94));
+}
+
+TEST_CASE("gradcheck: dropout with a fixed mask", "[gradcheck]") {
+    // each call of f draws a mask; a generator re-seeded per call keeps it fixed
+    Tensor a = rnd({4, 6}, 101);
+    CHECK_GRADS(
+        [](const V& in) {
+            Generator g(7);
+            return dropout(in[0], real(0.4), true, g);
+        },
+        a);
+}
+
+TEST_CASE("gradcheck: a composite tanh RNN unrolled over 5 steps", "[gradcheck]") {
+    CHECK_GRADS(
+        [](const V& in) {
+            Tensor h = Tensor::zeros(make_shape({2, 3}));
+            Tensor loss = Tensor::scalar(0);
+            for (std::size_t t = 0; t < 5; ++t) {
+                Tensor x = select(in[3], t);
+                h = tanh(matmul(x, in[0]) + matmul(h, in[1]) + in[2]);
+                loss = loss + sum(h * h);
+            }
+            return loss;
+        },
+        rnd({4, 3}, 111), rnd({3, 3}, 112), rnd({3}, 113), rnd({5, 2, 4}, 114));
+}

@@ -1,0 +1,94 @@
+// Forward values and numerical stability.
+#include "helpers.hpp"
+
+using namespace th;
+
+TEST_CASE("softmax, log_softmax and cross_entropy stay finite for logits of magnitude 1e4", "[values]") {
+    Tensor z = Tensor::from({1e4, -1e4, 0, 1e4 - 1}, make_shape({1, 4}), true);
+    Tensor p = softmax(z, 1);
+    Tensor lp = log_softmax(z, 1);
+    for (real v : p.value()) CHECK(std::isfinite(v));
+    for (real v : lp.value()) CHECK(std::isfinite(v));
+    CHECK(p.at({0, 0}) == Approx(1 / (1 + std::exp(-1.0))).epsilon(1e-5));
+    IndexArray t = {1};
+    Tensor loss = cross_entropy(z, t);
+    // -log p[1] = logsumexp - z[1] = 1e4 + log(1 + e^-1 + ...) + 1e4
+    CHECK(loss.item() == Approx(2e4 + std::log(1 + std::exp(-1.0))).epsilon(1e-6));
+    loss.backward();
+    for (real v : z.grad()) CHECK(std::isfinite(v));
+}
+
+TEST_CASE("sigmoid and tanh saturate cleanly at +-1e4", "[values]") {
+    Tensor x = Tensor::from({-1e4, 1e4}, make_shape({2}), true);
+    Tensor s = sigmoid(x), t = tanh(x);
+    CHECK(s.at({0}) == 0);
+    CHECK(s.at({1}) == 1);
+    CHECK(t.at({0}) == -1);
+    CHECK(t.at({1}) == 1);
+    sum(s + t).backward();
+    for (real v : x.grad()) CHECK(v == 0);
+}
+
+TEST_CASE("cross_entropy ignores padding positions in the mean", "[values]") {
+    Tensor z = rnd({3, 4}, 1);
+    IndexArray t = {2, -100, 1};
+    Tensor full = cross_entropy(z, t, -100, Reduction::None);
+    CHECK(full.at({1}) == 0);
+    Tensor m = cross_entropy(z, t);
+    CHECK(m.item() == Approx((full.at({0}) + full.at({2})) / 2));
+    m.backward();
+    for (std::size_t c = 0; c < 4; ++c) CHECK(z.grad()(1, c) == 0);
+    IndexArray all_pad = {-100, -100, -100};
+    CHECK(cross_entropy(z, all_pad).item() == 0);
+}
+
+TEST_CASE("dropout: identity in eval, seeded masks, kept values scaled by 1/(1-p)", "[values]") {
+    Tensor x = Tensor::ones(make_shape({1000}), true);
+    CHECK(dropout(x, real(0.3), false).impl() == x.impl());
+    Generator g1(3), g2(3);
+    Tensor a = dropout(x, real(0.3), true, g1), b = dropout(x, real(0.3), true, g2);
+    CHECK(close(a.value(), b.value(), 0));
+    std::size_t zeros = 0;
+    for (real v : a.value()) {
+        if (v == 0) ++zeros;
+        else CHECK(v == Approx(1 / 0.7));
+    }
+    CHECK(zeros > 230);
+    CHECK(zeros < 370);
+}
+
+TEST_CASE("shape ops move values where expected", "[values]") {
+    Tensor a = Tensor::from({0, 1, 2, 3, 4, 5}, make_shape({2, 3}));
+    CHECK(transpose(a).at({2, 1}) == 5);
+    CHECK(slice(a, 1, 1, 3).at({1, 0}) == 4);
+    Tensor c = concat({a, a}, 0);
+    CHECK(c.shape() == make_shape({4, 3}));
+    CHECK(c.at({3, 2}) == 5);
+    Tensor s = stack({a, a * real(10)}, 1);
+    CHECK(s.shape() == make_shape({2, 2, 3}));
+    CHECK(s.at({1, 1, 0}) == 30);
+    auto parts = chunk(a, 3, 1);
+    CHECK(parts[2].at({1, 0}) == 5);
+    CHECK(max(a, 1).at({0}) == 2);
+    CHECK(sum(a, 0, true).shape() == make_shape({1, 3}));
+    CHECK(mean(a).item() == Approx(2.5));
+    IndexArray ids = {2, 0};
+    Tensor table = Tensor::from({0, 1, 10, 11, 20, 21}, make_shape({3, 2}));
+    CHECK(embedding(table, ids).at({0, 1}) == 21);
+}
+
+TEST_CASE("matmul agrees with a naive product in every layout", "[values]") {
+    Tensor a = rnd({2, 3, 4}, 1, -1, 1, false), b = rnd({2, 4, 5}, 2, -1, 1, false), w = rnd({4, 5}, 3, -1, 1, false);
+    Tensor y = matmul(a, b), yw = matmul(a, w);
+    for (std::size_t n = 0; n < 2; ++n)
+        for (std::size_t i = 0; i < 3; ++i)
+            for (std::size_t j = 0; j < 5; ++j) {
+                double s = 0, sw = 0;
+                for (std::size_t k = 0; k < 4; ++k) {
+                    s += double(a.at({n, i, k})) * b.at({n, k, j});
+                    sw += double(a.at({n, i, k})) * w.at({k, j});
+                }
+                CHECK(y.at({n, i, j}) == Approx(s).epsilon(1e-5));
+                CHECK(yw.at({n, i, j}) == Approx(sw).epsilon(1e-5));
+            }
+}
