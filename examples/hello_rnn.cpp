@@ -60,8 +60,18 @@ int main(int argc, char** argv) {
             NoGradGuard no_grad;
             for (Tensor& p : params) p.mutable_value() -= lr * p.grad();
         }
-        if (step % 25 == 0)
+        if (step % 50 == 0 || (step < 50 && step % 10 == 0))
             fmt::print("step {:4d}  loss {:.4f}  input \"hell\" -> predicted \"{}\"\n", step, loss.item(), predicted);
+    }
+    // The trained network, one step at a time, as the lecture notes draw it.
+    fmt::print("\n t  input  hidden state h_t            softmax(y_t) over h e l o     next\n");
+    Tensor h = Tensor::zeros(make_shape({1, H}));
+    for (std::size_t t = 0; t < T; ++t) {
+        h = tanh(matmul(one_hot(text[t]), W_xh) + matmul(h, W_hh) + b_h);
+        Tensor p = softmax(matmul(h, W_hy) + b_y, 1);
+        fmt::print(" {}    {}    [{:6.3f} {:6.3f} {:6.3f}]   [{:.3f} {:.3f} {:.3f} {:.3f}]   {}\n", t, text[t],
+                   h.at({0, 0}), h.at({0, 1}), h.at({0, 2}), p.at({0, 0}), p.at({0, 1}), p.at({0, 2}), p.at({0, 3}),
+                   predicted[t]);
     }
     const bool learned = predicted == "ello";
     fmt::print("{}: the RNN {} \"hello\"\n", learned ? "done" : "not yet", learned ? "has learned" : "has not learned");

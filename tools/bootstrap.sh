@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# tools/bootstrap.sh demo   install what is missing, build, run the main demo
+# tools/bootstrap.sh test   install what is missing, build, run the test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-}
+if [[ $what != demo && $what != test ]]; then
+  echo "usage: tools/bootstrap.sh demo|test" >&2
+  exit 2
+fi
+
+# Debian packages the build needs (python3-torch is only for regenerating
+# test fixtures and for benchmarks, never for building or testing).
+packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libopenblas-dev libfmt-dev)
+[[ $what == test ]] && packages+=(catch2)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  else
+    echo "tapegrad needs these Debian packages; install them as root and run this again:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+jobs=$(nproc)
+tests=$([[ $what == test ]] && echo ON || echo OFF)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_TESTS="$tests" > /dev/null
+if [[ $what == demo ]]; then
+  cmake --build build -j"$jobs" --target hello_rnn
+  ./build/examples/hello_rnn
+else
+  cmake --build build -j"$jobs"
+  ctest --test-dir build --output-on-failure -j"$jobs"
+fi
