@@ -14,6 +14,7 @@
 #include "ops/broadcast.hpp"
 #include "ops/dropout.hpp"
 #include "ops/index.hpp"
+#include "ops/linear.hpp"
 #include "ops/loss.hpp"
 #include "ops/matmul.hpp"
 #include "ops/reduce.hpp"

@@ -1,7 +1,13 @@
 #include "gemm.hpp"
 
-#include <xflens/cxxblas/cxxblas.cxx>
+// The config first: it defines HAVE_CBLAS, without which cxxblas silently
+// falls back to its slow generic loops instead of calling OpenBLAS.
 #include <xtensor-blas/xblas_config.hpp>
+#include <xflens/cxxblas/cxxblas.cxx>
+
+#ifndef HAVE_CBLAS
+#error "tapegrad needs cxxblas to call CBLAS (OpenBLAS)"
+#endif
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {

@@ -10,7 +10,7 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 // Y[k] = T[ids[k]]  =>  dT[ids[k]] += dY[k]
-Tensor index_select(const Tensor& table, const IndexArray& ids) {
+Tensor index_select(const Tensor& table, const IndexArray& ids, Index padding_idx) {
     if (table.dim() == 0) fail("index_select: the table must have at least one axis, got shape []");
     const std::size_t rows = table.shape()[0];
     const std::size_t row = rows ? table.numel() / rows : 0;
@@ -26,10 +26,11 @@ Tensor index_select(const Tensor& table, const IndexArray& ids) {
     for (std::size_t k = 0; k < ids.size(); ++k)
         std::memcpy(y.data() + k * row, table.data() + static_cast<std::size_t>(ids.data()[k]) * row,
                     row * sizeof(real));
-    return record("index_select", std::move(y), {table}, [ids, row](TensorImpl& y) {
+    return record("index_select", std::move(y), {table}, [ids, row, padding_idx](TensorImpl& y) {
         real* g = grad_buffer(*y.inputs[0]).data();
         const real* dy = y.grad.data();
         for (std::size_t k = 0; k < ids.size(); ++k) {
+            if (ids.data()[k] == padding_idx) continue;
             real* dst = g + static_cast<std::size_t>(ids.data()[k]) * row;
             for (std::size_t j = 0; j < row; ++j) dst[j] += dy[k * row + j];
         }

@@ -9,8 +9,11 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 // Rows of a [V, ...] table picked by ids of any shape: the result has shape
 // ids.shape + table.shape[1:]. This is the embedding lookup; its gradient
 // scatter-adds into the picked rows (a repeated id gets every contribution).
-Tensor index_select(const Tensor& table, const IndexArray& ids);
-inline Tensor embedding(const Tensor& table, const IndexArray& ids) { return index_select(table, ids); }
+// Lookups of `padding_idx` (if >= 0) send no gradient to that row.
+Tensor index_select(const Tensor& table, const IndexArray& ids, Index padding_idx = -1);
+inline Tensor embedding(const Tensor& table, const IndexArray& ids, Index padding_idx = -1) {
+    return index_select(table, ids, padding_idx);
+}
 
 // mask ? a : b, elementwise with broadcasting; mask is a constant whose
 // nonzero entries select a.

@@ -195,12 +195,20 @@ std::vector<Tensor> chunk(const Tensor& x, std::size_t n, std::ptrdiff_t axis) {
     return split(x, std::vector<std::size_t>(n, len / n), static_cast<std::ptrdiff_t>(a));
 }
 
+// Y = X[i]  =>  dX[i] += dY   (one copy, the per-step read of a [T, ...] sequence)
 Tensor select(const Tensor& x, std::size_t i) {
     if (x.dim() == 0) fail("select: cannot index a 0-D tensor");
     if (i >= x.shape()[0])
         fail<ValueError>("select: index {} is out of range for axis 0 of shape {}", i, shape_str(x.shape()));
-    std::vector<std::ptrdiff_t> rest(x.shape().begin() + 1, x.shape().end());
-    return reshape(slice(x, 0, i, i + 1), rest);
+    const Shape out(x.shape().begin() + 1, x.shape().end());
+    const std::size_t n = x.numel() / x.shape()[0];
+    Array y = Array::from_shape(out);
+    std::memcpy(y.data(), x.data() + i * n, n * sizeof(real));
+    return record("select", std::move(y), {x}, [i, n](TensorImpl& y) {
+        real* dx = grad_buffer(*y.inputs[0]).data() + i * n;
+        const real* g = y.grad.data();
+        for (std::size_t k = 0; k < n; ++k) dx[k] += g[k];
+    });
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

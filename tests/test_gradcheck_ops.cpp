@@ -63,6 +63,13 @@ TEST_CASE("gradcheck: matmul 2-D, batched 3-D, and 3-D with a shared weight", "[
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[0]); }, rnd({3, 3}, 37));
 }
 
+TEST_CASE("gradcheck: linear with and without bias, 2-D and 3-D input", "[gradcheck]") {
+    Tensor W = rnd({5, 4}, 38), b = rnd({5}, 39);
+    CHECK_GRADS([](const V& in) { return linear(in[0], in[1], in[2]); }, rnd({3, 4}, 40), W, b);
+    CHECK_GRADS([](const V& in) { return linear(in[0], in[1]); }, rnd({2, 3, 4}, 41), W);
+    CHECK_GRADS([](const V& in) { return linear(in[0], in[1], in[2]); }, rnd({2, 3, 4}, 42), W, b);
+}
+
 TEST_CASE("gradcheck: permute transpose reshape", "[gradcheck]") {
     Tensor a = rnd({2, 3, 4}, 41);
     CHECK_GRADS([](const V& in) { return permute(in[0], {2, 0, 1}); }, a);
@@ -91,6 +98,7 @@ TEST_CASE("gradcheck: slice concat stack split chunk select", "[gradcheck]") {
         },
         a);
     CHECK_GRADS([](const V& in) { return select(in[0], 2); }, a);
+    CHECK_GRADS([](const V& in) { return select(in[0], 0) * select(in[0], 1); }, a);
 }
 
 TEST_CASE("gradcheck: index_select (embedding) with repeated ids, where", "[gradcheck]") {
@@ -98,6 +106,9 @@ TEST_CASE("gradcheck: index_select (embedding) with repeated ids, where", "[grad
     IndexArray ids = {{4, 1}, {1, 0}, {4, 4}};  // [3, 2] ids -> [3, 2, 3]
     CHECK_GRADS([ids](const V& in) { return index_select(in[0], ids); }, table);
     CHECK_GRADS([ids](const V& in) { return embedding(in[0], ids) * embedding(in[0], ids); }, table);
+    // a padding_idx that is not looked up changes nothing (padding itself
+    // deliberately breaks the gradient: see test_values.cpp)
+    CHECK_GRADS([ids](const V& in) { return index_select(in[0], ids, 3); }, table);
 
     Tensor mask = Tensor::from({1, 0, 0, 1, 1, 0}, make_shape({2, 3}));
     CHECK_GRADS([mask](const V& in) { return where(mask, in[0], in[1]); }, rnd({2, 3}, 62), rnd({2, 3}, 63));

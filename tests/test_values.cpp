@@ -92,3 +92,13 @@ TEST_CASE("matmul agrees with a naive product in every layout", "[values]") {
                 CHECK(yw.at({n, i, j}) == Approx(sw).epsilon(1e-5));
             }
 }
+
+TEST_CASE("embedding: the padding row receives no gradient", "[values]") {
+    Tensor table = rnd({4, 2}, 1);
+    IndexArray ids = {0, 2, 0, 3};
+    sum(embedding(table, ids, 0)).backward();
+    CHECK(table.grad()(0, 0) == 0);
+    CHECK(table.grad()(0, 1) == 0);
+    CHECK(table.grad()(2, 0) == 1);
+    CHECK(table.grad()(1, 0) == 0);
+}
