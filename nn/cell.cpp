@@ -1,0 +1,49 @@
+#include "cell.hpp"
+
+#include <cmath>
+
+#include "init.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace nn {
+
+RecurrentCell::RecurrentCell(std::size_t input_size, std::size_t hidden_size)
+    : input_size_(input_size), hidden_size_(hidden_size) {
+    if (input_size == 0 || hidden_size == 0)
+        fail<ValueError>("RecurrentCell: sizes must be positive, got input_size={} hidden_size={}", input_size,
+                         hidden_size);
+}
+
+State RecurrentCell::initial_state(std::size_t batch) const {
+    State s;
+    for (std::size_t k = 0; k < num_states(); ++k) s.push_back(Tensor::zeros(make_shape({batch, hidden_size_})));
+    return s;
+}
+
+State RecurrentCell::forward(const Tensor& x, const State& state) const {
+    if (x.dim() != 2 || x.shape()[1] != input_size_)
+        fail("cell: input of shape {} is not [batch, {}]", shape_str(x.shape()), input_size_);
+    return step(project_inputs(x), state);
+}
+
+Tensor RecurrentCell::default_param(const Shape& shape, Generator& gen) const {
+    Tensor t = Tensor::zeros(shape);
+    const real k = real(1) / std::sqrt(real(hidden_size_));
+    init::uniform_(t, -k, k, gen);
+    return t;
+}
+
+void RecurrentCell::check_state(const char* who, const Tensor& x_t, const State& state) const {
+    if (state.size() != num_states())
+        fail("{}: expected {} state tensor(s), got {}", who, num_states(), state.size());
+    const std::size_t batch = x_t.dim() ? x_t.shape()[0] : 0;
+    for (const Tensor& s : state)
+        if (s.dim() != 2 || s.shape()[0] != batch || s.shape()[1] != hidden_size_)
+            fail("{}: state of shape {} does not match [batch {}, hidden {}]", who, shape_str(s.shape()), batch,
+                 hidden_size_);
+}
+
+}  // namespace nn
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

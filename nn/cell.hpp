@@ -1,0 +1,55 @@
+#pragma once
+// A recurrent cell: one time step, s_t = step(x_t, s_{t-1}). Any Module that
+// implements this interface runs inside the sequence layer (nn/recurrent.hpp)
+// with multi-layer stacking, bidirectionality and variable lengths for free.
+//
+// A cell may split off the part of its step that depends only on the input
+// (project_inputs); the sequence layer then applies it to all T steps in one
+// GEMM and hands step() the projected slice. The default projection is the
+// identity, so a new cell can ignore it.
+
+#include <vector>
+
+#include "module.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace nn {
+
+// The recurrent state: {h} for RNN and GRU, {h, c} for LSTM. state[0] is the
+// output of the step.
+using State = std::vector<Tensor>;
+
+class RecurrentCell : public Module {
+public:
+    RecurrentCell(std::size_t input_size, std::size_t hidden_size);
+
+    std::size_t input_size() const { return input_size_; }
+    std::size_t hidden_size() const { return hidden_size_; }
+    virtual std::size_t num_states() const { return 1; }
+
+    // [T, B, input_size] -> [T, B, whatever step() expects]; identity by default.
+    virtual Tensor project_inputs(const Tensor& xs) const { return xs; }
+    // One step on a projected input slice [B, ...].
+    virtual State step(const Tensor& x_t, const State& state) const = 0;
+
+    // A zero state for a batch of B.
+    State initial_state(std::size_t batch) const;
+    // One step on a raw input [B, input_size], for decoders that run the cell
+    // themselves.
+    State forward(const Tensor& x, const State& state) const;
+    State operator()(const Tensor& x, const State& state) const { return forward(x, state); }
+
+protected:
+    // PyTorch's default for every recurrent weight and bias:
+    // U(-1/sqrt(hidden), 1/sqrt(hidden)).
+    Tensor default_param(const Shape& shape, Generator& gen) const;
+    void check_state(const char* who, const Tensor& x_t, const State& state) const;
+
+private:
+    std::size_t input_size_, hidden_size_;
+};
+
+}  // namespace nn
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

@@ -1,0 +1,40 @@
+#include "gru_cell.hpp"
+
+#include "../ops/arithmetic.hpp"
+#include "../ops/linear.hpp"
+#include "../ops/shape.hpp"
+#include "../ops/unary.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace nn {
+
+GRUCell::GRUCell(std::size_t in, std::size_t H, Generator& gen) : RecurrentCell(in, H) {
+    weight_ih = default_param(make_shape({3 * H, in}), gen);
+    weight_hh = default_param(make_shape({3 * H, H}), gen);
+    bias_ih = default_param(make_shape({3 * H}), gen);
+    bias_hh = default_param(make_shape({3 * H}), gen);
+    register_parameter("weight_ih", weight_ih);
+    register_parameter("weight_hh", weight_hh);
+    register_parameter("bias_ih", bias_ih);
+    register_parameter("bias_hh", bias_hh);
+}
+
+// W_i* x_t + b_i* for r, z, n and all t at once
+Tensor GRUCell::project_inputs(const Tensor& xs) const { return linear(xs, weight_ih, bias_ih); }
+
+State GRUCell::step(const Tensor& x_t, const State& state) const {
+    check_state("GRUCell", x_t, state);
+    const Tensor& h = state[0];
+    auto xi = chunk(x_t, 3, 1);                           // W_ir x + b_ir, W_iz x + b_iz, W_in x + b_in
+    auto hh = chunk(linear(h, weight_hh, bias_hh), 3, 1);  // W_hr h + b_hr, W_hz h + b_hz, W_hn h + b_hn
+    Tensor r = sigmoid(xi[0] + hh[0]);
+    Tensor z = sigmoid(xi[1] + hh[1]);
+    Tensor n = tanh(xi[2] + r * hh[2]);
+    Tensor h_next = (real(1) - z) * n + z * h;
+    return {h_next};
+}
+
+}  // namespace nn
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

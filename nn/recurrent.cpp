@@ -1,0 +1,124 @@
+#include "recurrent.hpp"
+
+#include <algorithm>
+
+#include "../ops/dropout.hpp"
+#include "../ops/index.hpp"
+#include "../ops/shape.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace nn {
+
+Tensor SequenceOutput::h_n() const {
+    std::vector<Tensor> hs;
+    for (const State& s : final_states) hs.push_back(s.at(0));
+    return stack(hs, 0);
+}
+
+Tensor SequenceOutput::c_n() const {
+    std::vector<Tensor> cs;
+    for (const State& s : final_states) {
+        if (s.size() < 2) fail<ValueError>("c_n: the cell has no cell state (only LSTM has one)");
+        cs.push_back(s[1]);
+    }
+    return stack(cs, 0);
+}
+
+Recurrent::Recurrent(const CellFactory& make_cell, std::size_t input_size, RecurrentOptions options)
+    : input_size_(input_size), options_(options), dropout_gen_(options.seed) {
+    if (options.num_layers == 0) fail<ValueError>("Recurrent: num_layers must be at least 1");
+    if (!(options.dropout >= 0 && options.dropout < 1))
+        fail<ValueError>("Recurrent: dropout {} is outside [0, 1)", options.dropout);
+    const std::size_t D = options.bidirectional ? 2 : 1;
+    for (std::size_t l = 0; l < options.num_layers; ++l)
+        for (std::size_t d = 0; d < D; ++d) {
+            const std::size_t in = l == 0 ? input_size : D * cells_.front()->hidden_size();
+            cells_.push_back(make_cell(in));
+            if (cells_.back()->input_size() != in)
+                fail<ValueError>("Recurrent: the cell factory made a cell of input size {} for layer {} (needs {})",
+                                 cells_.back()->input_size(), l, in);
+            adopt_parameters(*cells_.back(), "_l" + std::to_string(l) + (d ? "_reverse" : ""));
+        }
+}
+
+RecurrentCell& Recurrent::cell(std::size_t layer, bool reverse) const {
+    const std::size_t i = layer * directions() + (reverse ? 1 : 0);
+    if (layer >= options_.num_layers || (reverse && !options_.bidirectional))
+        fail<ValueError>("Recurrent::cell: no layer {}{} in a {}-layer {} layer", layer, reverse ? " (reverse)" : "",
+                         options_.num_layers, options_.bidirectional ? "bidirectional" : "unidirectional");
+    return *cells_[i];
+}
+
+SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::size_t>& lengths,
+                                  const std::vector<State>& initial) {
+    if (input.dim() != 3 || input.shape()[2] != input_size_)
+        fail("Recurrent: input of shape {} is not [{}, {}, {}]", shape_str(input.shape()),
+             options_.batch_first ? "batch" : "time", options_.batch_first ? "time" : "batch", input_size_);
+    const Tensor xs = options_.batch_first ? transpose(input, 0, 1) : input;  // [T, B, F]
+    const std::size_t T = xs.shape()[0], B = xs.shape()[1], D = directions();
+    if (T == 0) fail<ValueError>("Recurrent: empty sequence (input shape {})", shape_str(input.shape()));
+    if (!lengths.empty() && lengths.size() != B)
+        fail<ValueError>("Recurrent: {} lengths given for a batch of {}", lengths.size(), B);
+    for (std::size_t b = 0; b < lengths.size(); ++b)
+        if (lengths[b] > T)
+            fail<ValueError>("Recurrent: length {} of sequence {} is longer than the time axis ({})", lengths[b], b,
+                             T);
+    if (!initial.empty() && initial.size() != cells_.size())
+        fail<ValueError>("Recurrent: {} initial states given, expected {} (layers x directions)", initial.size(),
+                         cells_.size());
+
+    // Steps t >= min_len need masking: mask_t[b] = 1 while t < lengths[b].
+    const std::size_t min_len = lengths.empty() ? T : *std::min_element(lengths.begin(), lengths.end());
+    std::vector<Tensor> masks(T);
+    for (std::size_t t = min_len; t < T; ++t) {
+        Array m = Array::from_shape({B, 1});
+        for (std::size_t b = 0; b < B; ++b) m(b, 0) = t < lengths[b] ? 1 : 0;
+        masks[t] = Tensor(std::move(m));
+    }
+    const Tensor zero = Tensor::zeros(make_shape({1}));
+
+    SequenceOutput result;
+    result.final_states.resize(cells_.size());
+    Tensor layer_in = xs;
+    for (std::size_t l = 0; l < options_.num_layers; ++l) {
+        std::vector<Tensor> direction_outputs;
+        for (std::size_t d = 0; d < D; ++d) {
+            const RecurrentCell& c = *cells_[l * D + d];
+            const Tensor projected = c.project_inputs(layer_in);  // all steps in one go
+            State state = initial.empty() ? c.initial_state(B) : initial[l * D + d];
+            std::vector<Tensor> outs(T);
+            for (std::size_t s = 0; s < T; ++s) {
+                const std::size_t t = d == 0 ? s : T - 1 - s;
+                State next = c.step(select(projected, t), state);
+                if (t < min_len) {
+                    state = std::move(next);
+                    outs[t] = state[0];
+                } else {  // padded entries keep their state and output zero
+                    for (std::size_t k = 0; k < state.size(); ++k) state[k] = where(masks[t], next[k], state[k]);
+                    outs[t] = where(masks[t], next[0], zero);
+                }
+            }
+            result.final_states[l * D + d] = state;
+            direction_outputs.push_back(stack(outs, 0));
+        }
+        layer_in = D == 1 ? direction_outputs[0] : concat(direction_outputs, 2);
+        if (l + 1 < options_.num_layers && options_.dropout > 0)
+            layer_in = dropout(layer_in, options_.dropout, is_training(), dropout_gen_);
+    }
+    result.output = options_.batch_first ? transpose(layer_in, 0, 1) : layer_in;
+    return result;
+}
+
+RNN::RNN(std::size_t in, std::size_t H, RecurrentOptions o, Nonlinearity nl, Generator& gen)
+    : Recurrent([&](std::size_t i) { return std::make_unique<RNNCell>(i, H, nl, gen); }, in, o) {}
+
+LSTM::LSTM(std::size_t in, std::size_t H, RecurrentOptions o, bool forget_bias_one, Generator& gen)
+    : Recurrent([&](std::size_t i) { return std::make_unique<LSTMCell>(i, H, forget_bias_one, gen); }, in, o) {}
+
+GRU::GRU(std::size_t in, std::size_t H, RecurrentOptions o, Generator& gen)
+    : Recurrent([&](std::size_t i) { return std::make_unique<GRUCell>(i, H, gen); }, in, o) {}
+
+}  // namespace nn
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

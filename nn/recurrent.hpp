@@ -1,0 +1,94 @@
+#pragma once
+// Sequence layers: any RecurrentCell unrolled over time, stacked in layers,
+// optionally bidirectional, over batches of different lengths.
+//
+// Shapes (T time steps, B batch, H hidden, D = 2 if bidirectional else 1):
+//   input   [T, B, F]          ([B, T, F] with batch_first)
+//   output  [T, B, D*H]        ([B, T, D*H] with batch_first); the forward
+//                              direction's h_t in [.., :H], the reverse one's
+//                              in [.., H:]; zero at padded steps
+//   final_states[l*D + d]      the state after the last real step of layer l,
+//                              direction d (d = 1 is the reverse direction,
+//                              whose last step is t = 0); PyTorch's order
+//   h_n()  [L*D, B, H]         the final h of every layer and direction
+//   c_n()  [L*D, B, H]         LSTM only
+//
+// With lengths, sequence b has lengths[b] real steps: padded steps neither
+// change its state nor receive gradient, and the reverse direction starts at
+// its real end, t = lengths[b] - 1. Dropout (train mode only) applies
+// between layers, never to the recurrent connection.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "cell.hpp"
+#include "gru_cell.hpp"
+#include "lstm_cell.hpp"
+#include "rnn_cell.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace nn {
+
+struct RecurrentOptions {
+    std::size_t num_layers = 1;
+    bool bidirectional = false;
+    bool batch_first = false;
+    real dropout = 0;        // between layers
+    std::uint64_t seed = 0;  // for the dropout masks
+};
+
+struct SequenceOutput {
+    Tensor output;
+    std::vector<State> final_states;
+    Tensor h_n() const;
+    Tensor c_n() const;
+};
+
+class Recurrent : public Module {
+public:
+    // Makes the cell of one layer and direction, given its input size.
+    using CellFactory = std::function<std::unique_ptr<RecurrentCell>(std::size_t input_size)>;
+
+    Recurrent(const CellFactory& make_cell, std::size_t input_size, RecurrentOptions options = {});
+
+    // lengths: empty (every sequence has T steps) or B values in [0, T].
+    // initial: empty (zero states) or L*D states.
+    SequenceOutput forward(const Tensor& xs, const std::vector<std::size_t>& lengths = {},
+                           const std::vector<State>& initial = {});
+
+    RecurrentCell& cell(std::size_t layer, bool reverse = false) const;
+    const RecurrentOptions& options() const { return options_; }
+    std::size_t input_size() const { return input_size_; }
+    std::size_t hidden_size() const { return cells_.front()->hidden_size(); }
+    std::size_t directions() const { return options_.bidirectional ? 2 : 1; }
+
+private:
+    std::size_t input_size_;
+    RecurrentOptions options_;
+    std::vector<std::unique_ptr<RecurrentCell>> cells_;  // index layer * D + direction
+    Generator dropout_gen_;
+};
+
+class RNN : public Recurrent {
+public:
+    RNN(std::size_t input_size, std::size_t hidden_size, RecurrentOptions options = {},
+        Nonlinearity nl = Nonlinearity::Tanh, Generator& gen = default_generator());
+};
+
+class LSTM : public Recurrent {
+public:
+    LSTM(std::size_t input_size, std::size_t hidden_size, RecurrentOptions options = {},
+         bool forget_bias_one = false, Generator& gen = default_generator());
+};
+
+class GRU : public Recurrent {
+public:
+    GRU(std::size_t input_size, std::size_t hidden_size, RecurrentOptions options = {},
+        Generator& gen = default_generator());
+};
+
+}  // namespace nn
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

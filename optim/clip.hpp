@@ -1,0 +1,21 @@
+#pragma once
+// Gradient clipping, the cure for exploding gradients in BPTT.
+
+#include <vector>
+
+#include "../autograd/tensor.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace optim {
+
+// Scales all gradients together so their global L2 norm is at most max_norm.
+// Returns the norm before clipping (useful to log). Parameters without a
+// gradient are skipped.
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+// Clamps every gradient entry to [-limit, limit].
+void clip_grad_value(const std::vector<Tensor>& params, real limit);
+
+}  // namespace optim
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

@@ -1,0 +1,32 @@
+#pragma once
+// RMSProp: v <- alpha v + (1 - alpha) g^2;  p <- p - lr g / (sqrt(v) + eps)
+// (g includes weight_decay * p).
+
+#include "optimizer.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace optim {
+
+struct RMSPropOptions {
+    real lr = 1e-2;
+    real alpha = 0.99;
+    real eps = 1e-8;
+    real weight_decay = 0;
+};
+
+class RMSProp : public Optimizer {
+public:
+    RMSProp(std::vector<Tensor> params, RMSPropOptions options = {});
+    void step() override;
+    StateDict state() const override;
+    void load_state(const StateDict& state) override;
+
+private:
+    RMSPropOptions o_;
+    std::vector<Array> square_avg_;
+};
+
+}  // namespace optim
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad
