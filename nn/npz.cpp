@@ -239,6 +239,8 @@ NamedArrays parse_npz(const std::string& b, const std::string& what) {
         std::uint64_t local = r.get(p + 42, 4);
         if (p + 46 + nlen > b.size()) fail<ValueError>("load_npz: {}: truncated central directory", what);
         std::string name = b.substr(p + 46, nlen);
+        const bool is_npy = name.size() >= 4 && name.compare(name.size() - 4, 4, ".npy") == 0;
+        if (is_npy) name.resize(name.size() - 4);  // the array's key, as NumPy names it
         // zip64 extra field: the real sizes/offset where the 32-bit ones say 0xFFFFFFFF
         for (std::size_t x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen;) {
             const std::uint64_t id = r.get(x, 2), sz = r.get(x + 2, 2);
@@ -260,9 +262,7 @@ NamedArrays parse_npz(const std::string& b, const std::string& what) {
             fail<ValueError>("load_npz: {}: entry '{}' is truncated", what, name);
         if (crc32(b.data() + data, csize) != crc)
             fail<ValueError>("load_npz: {}: checksum mismatch in entry '{}' (the file is damaged)", what, name);
-        if (name.size() < 4 || name.compare(name.size() - 4, 4, ".npy") != 0)
-            fail<ValueError>("load_npz: {}: entry '{}' is not a .npy array", what, name);
-        name.resize(name.size() - 4);
+        if (!is_npy) fail<ValueError>("load_npz: {}: entry '{}' is not a .npy array", what, name);
         if (out.count(name)) fail<ValueError>("load_npz: {}: array '{}' appears twice", what, name);
         out[name] = parse_npy(b, data, csize, what + ": '" + name + "'");
         p += 46 + nlen + xlen + clen;

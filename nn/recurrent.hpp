@@ -75,18 +75,27 @@ class RNN : public Recurrent {
 public:
     RNN(std::size_t input_size, std::size_t hidden_size, RecurrentOptions options = {},
         Nonlinearity nl = Nonlinearity::Tanh, Generator& gen = default_generator());
+    RNNCell& cell(std::size_t layer, bool reverse = false) const {
+        return static_cast<RNNCell&>(Recurrent::cell(layer, reverse));
+    }
 };
 
 class LSTM : public Recurrent {
 public:
     LSTM(std::size_t input_size, std::size_t hidden_size, RecurrentOptions options = {},
          bool forget_bias_one = false, Generator& gen = default_generator());
+    LSTMCell& cell(std::size_t layer, bool reverse = false) const {
+        return static_cast<LSTMCell&>(Recurrent::cell(layer, reverse));
+    }
 };
 
 class GRU : public Recurrent {
 public:
     GRU(std::size_t input_size, std::size_t hidden_size, RecurrentOptions options = {},
         Generator& gen = default_generator());
+    GRUCell& cell(std::size_t layer, bool reverse = false) const {
+        return static_cast<GRUCell&>(Recurrent::cell(layer, reverse));
+    }
 };
 
 }  // namespace nn

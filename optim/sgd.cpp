@@ -20,7 +20,7 @@ void SGD::step() {
         for (std::size_t k = 0; k < p.numel(); ++k) {
             real g = g0[k] + o_.weight_decay * w[k];
             if (o_.momentum != 0) {
-                v[k] = steps_ == 1 ? g : o_.momentum * v[k] + g;
+                v[k] = o_.momentum * v[k] + g;  // v starts at 0, so the first step gives v = g
                 g = o_.nesterov ? g + o_.momentum * v[k] : v[k];
             }
             w[k] -= lr_ * g;

@@ -9,6 +9,8 @@ significant digits. The tests read these files; they never run torch.
     /usr/bin/python3 tools/make_fixtures.py
 """
 import os
+
+import numpy as np
 import torch
 
 torch.manual_seed(20261123)
@@ -77,8 +79,98 @@ def lstm_step():
     })
 
 
+def write_npz(name, arrays):
+    """np.savez (uncompressed) -- the format nn::load_npz reads."""
+    path = os.path.join(OUT, name)
+    np.savez(path, **{k: v.detach().to(torch.float64).numpy() if torch.is_tensor(v) else v
+                      for k, v in arrays.items()})
+    print("wrote", os.path.relpath(path))
+
+
+def sequence_layer(kind, bidirectional, lengths):
+    """A 2-layer nn.RNN/LSTM/GRU on [T, B, F]; loss = sum(out*r) + sum(h_n*rh) (+ sum(c_n*rc)).
+
+    With lengths, the batch goes through pack_padded_sequence, so PyTorch
+    skips the padded steps; the padded outputs come back as zeros."""
+    T, B, F, H = 5, 3, 4, 6
+    layer = getattr(torch.nn, kind)(F, H, num_layers=2, bidirectional=bidirectional)
+    x = torch.randn(T, B, F, requires_grad=True)
+    D = 2 if bidirectional else 1
+    r = torch.randn(T, B, D * H)
+    rh, rc = torch.randn(2 * D, B, H), torch.randn(2 * D, B, H)
+    if lengths is not None:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
+        out, state = layer(packed)
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, total_length=T)
+    else:
+        out, state = layer(x)
+    h_n, c_n = state if kind == "LSTM" else (state, None)
+    loss = (out * r).sum() + (h_n * rh).sum() + ((c_n * rc).sum() if c_n is not None else 0)
+    loss.backward()
+    arrays = {"x": x, "r": r, "rh": rh, "rc": rc, "out": out, "h_n": h_n, "dx": x.grad}
+    if c_n is not None:
+        arrays["c_n"] = c_n
+    if lengths is not None:
+        arrays["lengths"] = np.array(lengths, dtype=np.int64)
+    for name, p in layer.named_parameters():
+        arrays["param." + name] = p
+        arrays["grad." + name] = p.grad
+    tag = kind.lower() + ("_bi" if bidirectional else "") + ("_lengths" if lengths else "")
+    write_npz(f"{tag}.npz", arrays)
+
+
+def linear_embedding():
+    """nn.Embedding(padding_idx=0) -> nn.Linear, state_dicts exported as they are."""
+    emb = torch.nn.Embedding(7, 4, padding_idx=0)
+    lin = torch.nn.Linear(4, 3)
+    ids = torch.tensor([[1, 0, 6], [3, 3, 2]])
+    r = torch.randn(2, 3, 3)
+    y = lin(emb(ids))
+    (y * r).sum().backward()
+    write_npz("linear_embedding.npz", {
+        "ids": ids.numpy(), "r": r, "y": y,
+        "emb.weight": emb.weight, "grad.emb.weight": emb.weight.grad,
+        "lin.weight": lin.weight, "lin.bias": lin.bias,
+        "grad.lin.weight": lin.weight.grad, "grad.lin.bias": lin.bias.grad,
+    })
+
+
+def optimizers():
+    """Three steps of each torch.optim optimizer from the same start on the
+    same fixed gradients; the parameters after every step."""
+    p0 = torch.randn(6)
+    grads = [torch.randn(6) for _ in range(3)]
+    configs = {
+        "sgd": (torch.optim.SGD, dict(lr=0.1)),
+        "sgd_momentum_wd": (torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+        "sgd_nesterov": (torch.optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True)),
+        "adam": (torch.optim.Adam, dict(lr=0.01)),
+        "adam_l2": (torch.optim.Adam, dict(lr=0.01, weight_decay=0.1)),
+        "adamw": (torch.optim.AdamW, dict(lr=0.01, weight_decay=0.1)),
+        "rmsprop": (torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, weight_decay=0.01)),
+        "adagrad": (torch.optim.Adagrad, dict(lr=0.1, weight_decay=0.01)),
+    }
+    arrays = {"p0": p0}
+    for i, g in enumerate(grads):
+        arrays[f"g{i}"] = g
+    for name, (cls, kw) in configs.items():
+        p = torch.nn.Parameter(p0.clone())
+        opt = cls([p], **kw)
+        for i, g in enumerate(grads):
+            p.grad = g.clone()
+            opt.step()
+            arrays[f"{name}.step{i}"] = p.detach().clone()
+    write_npz("optimizers.npz", arrays)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     softmax_cross_entropy()
     rnn_step()
     lstm_step()
+    for kind in ("RNN", "LSTM", "GRU"):
+        for bi in (False, True):
+            sequence_layer(kind, bi, None)
+        sequence_layer(kind, True, [5, 2, 3])
+    linear_embedding()
+    optimizers()
