@@ -200,3 +200,15 @@ TEST_CASE("layers report bad input with shapes", "[nn][errors]") {
     require_throws_with<ShapeError>([&] { att(rnd({2, 4}, 1), rnd({2, 5, 4}, 2)); }, {"Attention", "keys", "[2, 5, 4]"});
     require_throws_with<ValueError>([&] { Attention(Score::Dot, 3, 4); }, {"dot", "3 and 4"});
 }
+
+TEST_CASE("sequence_cross_entropy: sum and mean over the real tokens only", "[nn]") {
+    Tensor logits = rnd({3, 2, 5}, 12);
+    IndexArray y = {{1, 2}, {3, 0}, {0, 0}};  // 0 is padding: 3 real tokens
+    const double total = nn::sequence_cross_entropy(logits, y, 0, Reduction::Sum).item();
+    const double mean = nn::sequence_cross_entropy(logits, y, 0).item();
+    CHECK(mean == Approx(total / 3));
+    Tensor per = cross_entropy(logits, y, 0, Reduction::None);
+    CHECK(per.at({1, 0}) + per.at({0, 0}) + per.at({0, 1}) == Approx(total));
+    require_throws_with<ShapeError>([&] { nn::sequence_cross_entropy(rnd({6, 5}, 1), IndexArray{1, 2, 3, 4, 0, 1}); },
+                                    {"sequence_cross_entropy", "[6, 5]"});
+}
