@@ -10,6 +10,8 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
 std::atomic<std::uint64_t> g_epoch{0};
+thread_local std::vector<std::function<void(bool)>> t_walk_end;
+thread_local bool t_walking = false;
 
 // Every non-leaf node reachable from root through inputs that require grad,
 // found with an explicit stack (no recursion, whatever the depth).
@@ -51,21 +53,41 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
     // visit every consumer of a value before the value itself.
     std::sort(order.begin(), order.end(), [](const ImplPtr& a, const ImplPtr& b) { return a->seq > b->seq; });
 
-    accumulate(*root, seed);
-    for (ImplPtr& p : order) {
-        TensorImpl& n = *p;
-        if (n.has_grad && n.backward) n.backward(n);
-        if (!retain_graph) {
-            n.backward = nullptr;
-            n.inputs.clear();
-            n.graph_freed = true;
+    if (t_walking) fail<GraphError>("backward: called from inside another backward walk");
+    t_walking = true;
+    try {
+        accumulate(*root, seed);
+        for (ImplPtr& p : order) {
+            TensorImpl& n = *p;
+            if (n.has_grad && n.backward) n.backward(n);
+            if (!retain_graph) {
+                n.backward = nullptr;
+                n.inputs.clear();
+                n.graph_freed = true;
+            }
+            if (!n.retains_grad) {  // intermediate gradients are not kept unless asked
+                n.grad = Array();
+                n.has_grad = false;
+            }
+            p.reset();  // frees the node now if nothing else holds it
         }
-        if (!n.retains_grad) {  // intermediate gradients are not kept unless asked
-            n.grad = Array();
-            n.has_grad = false;
-        }
-        p.reset();  // frees the node now if nothing else holds it
+        for (std::size_t i = 0; i < t_walk_end.size(); ++i) t_walk_end[i](true);
+    } catch (...) {
+        for (auto& fn : t_walk_end) fn(false);
+        t_walk_end.clear();
+        t_walking = false;
+        throw;
     }
+    t_walk_end.clear();
+    t_walking = false;
+}
+
+void at_walk_end(std::function<void(bool)> fn) {
+    if (!t_walking) {  // not inside a walk: nothing to wait for
+        fn(true);
+        return;
+    }
+    t_walk_end.push_back(std::move(fn));
 }
 
 std::size_t graph_size(const Tensor& t) {

@@ -70,6 +70,30 @@ inline Array& grad_buffer(TensorImpl& t) {
     return t.grad;
 }
 
+// The output's gradient, for the last use in a backward function: moved out
+// when the engine would drop it right after anyway (a non-retained grad),
+// copied otherwise. Saves an allocation and a copy per op.
+inline Array take_grad(TensorImpl& y) { return y.retains_grad ? y.grad : std::move(y.grad); }
+
+// dx += dy * d(i) for an elementwise op with one input, d(i) = dy_i/dx_i.
+// Either adds into the input's existing gradient, or scales the (stolen)
+// output gradient in place and hands it over: no temporary either way.
+template <class D>
+void elementwise_backward(TensorImpl& y, TensorImpl& x, D d) {
+    if (!x.requires_grad) return;
+    const std::size_t n = y.grad.size();
+    if (x.has_grad) {
+        real* gx = x.grad.data();
+        const real* gy = y.grad.data();
+        for (std::size_t i = 0; i < n; ++i) gx[i] += gy[i] * d(i);
+    } else {
+        Array g = take_grad(y);
+        real* pg = g.data();
+        for (std::size_t i = 0; i < n; ++i) pg[i] *= d(i);
+        accumulate(x, std::move(g));
+    }
+}
+
 // Does input i want a gradient? Lets a backward skip work nobody needs.
 inline bool wants_grad(const TensorImpl& self, std::size_t i) { return self.inputs[i]->requires_grad; }
 

@@ -1,5 +1,8 @@
 // Binary ops broadcast; their gradients are summed back to each input's
-// shape with sum_to (see broadcast.hpp).
+// shape with sum_to (see broadcast.hpp). Same-shape operands -- every
+// elementwise step inside a recurrent cell -- take a plain-loop path that
+// the compiler vectorises and that allocates nothing in backward beyond what
+// the input's gradient needs.
 #include "arithmetic.hpp"
 
 #include <xtensor/xmath.hpp>
@@ -12,14 +15,56 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
 // The shape check that gives our message instead of xtensor's.
-void check_broadcast(const char* op, const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape()) broadcast_shapes(op, a.shape(), b.shape());
+bool same_shape(const char* op, const Tensor& a, const Tensor& b) {
+    if (a.shape() == b.shape()) return true;
+    broadcast_shapes(op, a.shape(), b.shape());
+    return false;
+}
+
+template <class F>
+Array zip(const Tensor& a, const Tensor& b, F f) {
+    Array y = Array::from_shape(a.shape());
+    const real* pa = a.data();
+    const real* pb = b.data();
+    real* py = y.data();
+    for (std::size_t i = 0, n = y.size(); i < n; ++i) py[i] = f(pa[i], pb[i]);
+    return y;
+}
+
+// dInput_i = dY * d(k) for same-shape operands; `last` lets it take dY's buffer.
+template <class D>
+void same_shape_grad(TensorImpl& y, std::size_t i, bool last, D d) {
+    TensorImpl& in = *y.inputs[i];
+    if (!in.requires_grad) return;
+    const std::size_t n = y.grad.size();
+    if (in.has_grad) {
+        real* gx = in.grad.data();
+        const real* gy = y.grad.data();
+        for (std::size_t k = 0; k < n; ++k) gx[k] += gy[k] * d(k);
+        return;
+    }
+    Array g = last ? take_grad(y) : Array(y.grad);
+    real* pg = g.data();
+    for (std::size_t k = 0; k < n; ++k) pg[k] *= d(k);
+    accumulate(in, std::move(g));
+}
+
+// dInput_i += dY for same-shape operands (add, and sub's first input)
+void pass_grad(TensorImpl& y, std::size_t i, bool last) {
+    TensorImpl& in = *y.inputs[i];
+    if (!in.requires_grad) return;
+    if (in.has_grad) in.grad += y.grad;
+    else accumulate(in, last ? take_grad(y) : Array(y.grad));
 }
 }  // namespace
 
 // d(a+b)/da = 1, d(a+b)/db = 1
 Tensor add(const Tensor& a, const Tensor& b) {
-    check_broadcast("add", a, b);
+    if (same_shape("add", a, b))
+        return record("add", zip(a, b, [](real x, real y) { return x + y; }), {a, b}, [](TensorImpl& y) {
+            pass_grad(y, 0, false);
+            pass_grad(y, 1, true);
+        });
     return record("add", a.value() + b.value(), {a, b}, [](TensorImpl& y) {
         for (std::size_t i = 0; i < 2; ++i)
             if (wants_grad(y, i)) accumulate(*y.inputs[i], sum_to(y.grad, y.inputs[i]->value.shape()));
@@ -28,7 +73,11 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 // d(a-b)/da = 1, d(a-b)/db = -1
 Tensor sub(const Tensor& a, const Tensor& b) {
-    check_broadcast("sub", a, b);
+    if (same_shape("sub", a, b))
+        return record("sub", zip(a, b, [](real x, real y) { return x - y; }), {a, b}, [](TensorImpl& y) {
+            pass_grad(y, 0, false);
+            same_shape_grad(y, 1, true, [](std::size_t) { return real(-1); });
+        });
     return record("sub", a.value() - b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
         auto& b = *y.inputs[1];
@@ -39,7 +88,13 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 // d(a*b)/da = b, d(a*b)/db = a
 Tensor mul(const Tensor& a, const Tensor& b) {
-    check_broadcast("mul", a, b);
+    if (same_shape("mul", a, b))
+        return record("mul", zip(a, b, [](real x, real y) { return x * y; }), {a, b}, [](TensorImpl& y) {
+            const real* av = y.inputs[0]->value.data();
+            const real* bv = y.inputs[1]->value.data();
+            same_shape_grad(y, 0, false, [bv](std::size_t k) { return bv[k]; });
+            same_shape_grad(y, 1, true, [av](std::size_t k) { return av[k]; });
+        });
     return record("mul", a.value() * b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
         auto& b = *y.inputs[1];
@@ -50,7 +105,13 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
 Tensor div(const Tensor& a, const Tensor& b) {
-    check_broadcast("div", a, b);
+    if (same_shape("div", a, b))
+        return record("div", zip(a, b, [](real x, real y) { return x / y; }), {a, b}, [](TensorImpl& y) {
+            const real* av = y.inputs[0]->value.data();
+            const real* bv = y.inputs[1]->value.data();
+            same_shape_grad(y, 0, false, [bv](std::size_t k) { return real(1) / bv[k]; });
+            same_shape_grad(y, 1, true, [av, bv](std::size_t k) { return -av[k] / (bv[k] * bv[k]); });
+        });
     return record("div", a.value() / b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
         auto& b = *y.inputs[1];
@@ -61,29 +122,36 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 // d(-a)/da = -1
 Tensor neg(const Tensor& a) {
-    return record("neg", -a.value(), {a}, [](TensorImpl& y) { accumulate(*y.inputs[0], -y.grad); });
+    return record("neg", -a.value(), {a}, [](TensorImpl& y) {
+        elementwise_backward(y, *y.inputs[0], [](std::size_t) { return real(-1); });
+    });
 }
 
 // d(a+s)/da = 1
 Tensor add(const Tensor& a, real s) {
-    return record("add_scalar", a.value() + s, {a}, [](TensorImpl& y) { accumulate(*y.inputs[0], y.grad); });
+    return record("add_scalar", a.value() + s, {a}, [](TensorImpl& y) { pass_grad(y, 0, true); });
 }
 
 // d(a*s)/da = s
 Tensor mul(const Tensor& a, real s) {
-    return record("mul_scalar", a.value() * s, {a}, [s](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * s); });
+    return record("mul_scalar", a.value() * s, {a}, [s](TensorImpl& y) {
+        elementwise_backward(y, *y.inputs[0], [s](std::size_t) { return s; });
+    });
 }
 
 // d(s-a)/da = -1
 Tensor rsub(real s, const Tensor& a) {
-    return record("rsub_scalar", s - a.value(), {a}, [](TensorImpl& y) { accumulate(*y.inputs[0], -y.grad); });
+    return record("rsub_scalar", s - a.value(), {a}, [](TensorImpl& y) {
+        elementwise_backward(y, *y.inputs[0], [](std::size_t) { return real(-1); });
+    });
 }
 
 // d(s/a)/da = -s/a^2 = -y/a
 Tensor rdiv(real s, const Tensor& a) {
     return record("rdiv_scalar", s / a.value(), {a}, [](TensorImpl& y) {
-        auto& a = *y.inputs[0];
-        accumulate(a, -y.grad * y.value / a.value);
+        const real* yv = y.value.data();
+        const real* av = y.inputs[0]->value.data();
+        elementwise_backward(y, *y.inputs[0], [yv, av](std::size_t k) { return -yv[k] / av[k]; });
     });
 }
 
@@ -98,8 +166,8 @@ Tensor pow(const Tensor& a, real p) {
 // d(a^2)/da = 2a
 Tensor square(const Tensor& a) {
     return record("square", a.value() * a.value(), {a}, [](TensorImpl& y) {
-        auto& a = *y.inputs[0];
-        accumulate(a, y.grad * real(2) * a.value);
+        const real* av = y.inputs[0]->value.data();
+        elementwise_backward(y, *y.inputs[0], [av](std::size_t k) { return real(2) * av[k]; });
     });
 }
 

@@ -1,11 +1,71 @@
 // Y = X W^T + b  =>  dX = G W,  dW = G^T X,  db = sum of G over rows.
+//
+// A recurrent layer calls linear(h_t, W_hh, b_hh) once per step, so dW would
+// be T small GEMMs (K = batch) each reading and writing all of dW. Instead,
+// for a leaf weight and small row counts, the rows of G and X are staged
+// and dW, db are computed once, as one GEMM with K = T * batch, when the
+// backward walk ends (at_walk_end).
 #include "linear.hpp"
 
+#include <cstring>
+#include <map>
+
+#include "../autograd/backward.hpp"
 #include "../autograd/tape.hpp"
 #include "gemm.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+namespace {
+// Below this many rows a weight gradient is staged rather than computed.
+constexpr std::size_t kStageRows = 512;
+
+struct Staged {
+    ImplPtr W, b;               // kept alive until the flush
+    std::size_t in = 0, out = 0, rows = 0;
+    std::vector<real> G, X;     // [rows, out], [rows, in]; capacity kept across steps
+};
+// Keyed by (weight, bias): a weight shared with different biases stages apart.
+using Key = std::pair<TensorImpl*, TensorImpl*>;
+thread_local std::map<Key, Staged> t_staged;
+
+void flush(Key key, bool completed) {
+    Staged& s = t_staged.at(key);
+    if (completed && s.rows) {
+        TensorImpl& W = *s.W;
+        const real beta = grad_beta(W);
+        gemm(true, false, s.out, s.in, s.rows, 1, s.G.data(), s.out, s.X.data(), s.in, beta, W.grad.data(), s.in);
+        if (s.b && s.b->requires_grad) {
+            real* db = grad_buffer(*s.b).data();
+            for (std::size_t r = 0; r < s.rows; ++r)
+                for (std::size_t o = 0; o < s.out; ++o) db[o] += s.G[r * s.out + o];
+        }
+    }
+    s.rows = 0;
+    s.W.reset();
+    s.b.reset();
+}
+
+void stage(TensorImpl& y, std::size_t rows, std::size_t in, std::size_t out) {
+    const ImplPtr& W = y.inputs[1];
+    const ImplPtr b = y.inputs.size() > 2 ? y.inputs[2] : nullptr;
+    const Key key{W.get(), b.get()};
+    Staged& s = t_staged[key];
+    if (!s.W) {  // first contribution in this walk
+        s.W = W;
+        s.b = b;
+        s.in = in;
+        s.out = out;
+        at_walk_end([key](bool completed) { flush(key, completed); });
+    }
+    s.G.resize((s.rows + rows) * out);
+    s.X.resize((s.rows + rows) * in);
+    std::memcpy(s.G.data() + s.rows * out, y.grad.data(), rows * out * sizeof(real));
+    std::memcpy(s.X.data() + s.rows * in, y.inputs[0]->value.data(), rows * in * sizeof(real));
+    s.rows += rows;
+}
+}  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
     if (W.dim() != 2) fail("linear: weight must be [out, in], got {}", shape_str(W.shape()));
@@ -21,23 +81,29 @@ Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
     ys.back() = out;
     Array y = Array::from_shape(ys);
     if (has_bias)
-        for (std::size_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + out, y.data() + r * out);
+        for (std::size_t r = 0; r < rows; ++r) std::memcpy(y.data() + r * out, b.data(), out * sizeof(real));
     gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias ? 1 : 0, y.data(), out);
 
     auto backward = [rows, in, out](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         TensorImpl& W = *y.inputs[1];
+        TensorImpl* B = y.inputs.size() > 2 ? y.inputs[2].get() : nullptr;
         const real* g = y.grad.data();
         if (X.requires_grad) {  // grad_beta first: it may allocate X.grad
             const real beta = grad_beta(X);
             gemm(false, false, rows, in, out, 1, g, out, W.value.data(), in, beta, X.grad.data(), in);
         }
+        const bool bias_grad = B && B->requires_grad;
+        if (W.requires_grad && W.is_leaf() && rows <= kStageRows) {
+            stage(y, rows, in, out);  // dW and db at the end of the walk
+            return;
+        }
         if (W.requires_grad) {
             const real beta = grad_beta(W);
             gemm(true, false, out, in, rows, 1, g, out, X.value.data(), in, beta, W.grad.data(), in);
         }
-        if (y.inputs.size() > 2 && y.inputs[2]->requires_grad) {
-            real* db = grad_buffer(*y.inputs[2]).data();
+        if (bias_grad) {
+            real* db = grad_buffer(*B).data();
             for (std::size_t r = 0; r < rows; ++r)
                 for (std::size_t o = 0; o < out; ++o) db[o] += g[r * out + o];
         }

@@ -1,52 +1,79 @@
+// Elementwise functions: forward through the vectorised kernels where there
+// are transcendental functions, backward as one fused pass each.
 #include "unary.hpp"
 
+#include <cmath>
 #include <xtensor/xmath.hpp>
-#include <xtensor/xoperation.hpp>
 
 #include "../autograd/tape.hpp"
+#include "vecmath.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
+namespace {
+template <class Kernel>
+Array map(const Tensor& x, Kernel k) {
+    Array y = Array::from_shape(x.shape());
+    k(x.data(), y.data(), x.numel());
+    return y;
+}
+}  // namespace
+
 // d exp(x)/dx = exp(x) = y
 Tensor exp(const Tensor& x) {
-    return record("exp", xt::exp(x.value()), {x}, [](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * y.value); });
+    return record("exp", map(x, vec_exp), {x}, [](TensorImpl& y) {
+        const real* v = y.value.data();
+        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i]; });
+    });
 }
 
 // d log(x)/dx = 1/x
 Tensor log(const Tensor& x) {
-    return record("log", xt::log(x.value()), {x},
-                  [](TensorImpl& y) { accumulate(*y.inputs[0], y.grad / y.inputs[0]->value); });
+    return record("log", xt::log(x.value()), {x}, [](TensorImpl& y) {
+        const real* xv = y.inputs[0]->value.data();
+        elementwise_backward(y, *y.inputs[0], [xv](std::size_t i) { return real(1) / xv[i]; });
+    });
 }
 
 // d sqrt(x)/dx = 1/(2 sqrt(x)) = 1/(2y)
 Tensor sqrt(const Tensor& x) {
-    return record("sqrt", xt::sqrt(x.value()), {x},
-                  [](TensorImpl& y) { accumulate(*y.inputs[0], y.grad / (real(2) * y.value)); });
+    return record("sqrt", xt::sqrt(x.value()), {x}, [](TensorImpl& y) {
+        const real* v = y.value.data();
+        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return real(0.5) / v[i]; });
+    });
 }
 
 // d|x|/dx = sign(x)   (0 at x = 0, as PyTorch)
 Tensor abs(const Tensor& x) {
-    return record("abs", xt::abs(x.value()), {x},
-                  [](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * xt::sign(y.inputs[0]->value)); });
+    return record("abs", xt::abs(x.value()), {x}, [](TensorImpl& y) {
+        const real* xv = y.inputs[0]->value.data();
+        elementwise_backward(y, *y.inputs[0],
+                             [xv](std::size_t i) { return real((xv[i] > 0) - (xv[i] < 0)); });
+    });
 }
 
 // d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2
 Tensor tanh(const Tensor& x) {
-    return record("tanh", xt::tanh(x.value()), {x},
-                  [](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * (real(1) - y.value * y.value)); });
+    return record("tanh", map(x, vec_tanh), {x}, [](TensorImpl& y) {
+        const real* v = y.value.data();
+        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return real(1) - v[i] * v[i]; });
+    });
 }
 
 // d sigma(x)/dx = sigma(x) (1 - sigma(x)) = y (1 - y)
 Tensor sigmoid(const Tensor& x) {
-    return record("sigmoid", real(1) / (real(1) + xt::exp(-x.value())), {x},
-                  [](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * y.value * (real(1) - y.value)); });
+    return record("sigmoid", map(x, vec_sigmoid), {x}, [](TensorImpl& y) {
+        const real* v = y.value.data();
+        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i] * (real(1) - v[i]); });
+    });
 }
 
 // d relu(x)/dx = 1 if x > 0 else 0
 Tensor relu(const Tensor& x) {
     return record("relu", xt::maximum(x.value(), real(0)), {x}, [](TensorImpl& y) {
-        accumulate(*y.inputs[0], xt::where(y.inputs[0]->value > real(0), y.grad, real(0)));
+        const real* xv = y.inputs[0]->value.data();
+        elementwise_backward(y, *y.inputs[0], [xv](std::size_t i) { return real(xv[i] > 0); });
     });
 }
 
@@ -54,8 +81,8 @@ Tensor relu(const Tensor& x) {
 Tensor clamp(const Tensor& x, real lo, real hi) {
     if (!(lo <= hi)) fail<ValueError>("clamp: lower bound {} is greater than upper bound {}", lo, hi);
     return record("clamp", xt::clip(x.value(), lo, hi), {x}, [lo, hi](TensorImpl& y) {
-        const auto& xv = y.inputs[0]->value;
-        accumulate(*y.inputs[0], xt::where(xv >= lo && xv <= hi, y.grad, real(0)));
+        const real* xv = y.inputs[0]->value.data();
+        elementwise_backward(y, *y.inputs[0], [xv, lo, hi](std::size_t i) { return real(xv[i] >= lo && xv[i] <= hi); });
     });
 }
 

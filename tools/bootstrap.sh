@@ -12,7 +12,7 @@ fi
 
 # Debian packages the build needs (python3-torch is only for regenerating
 # test fixtures and for benchmarks, never for building or testing).
-packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libopenblas-dev libfmt-dev)
+packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libfmt-dev)
 [[ $what == test ]] && packages+=(catch2)
 
 missing=()

@@ -1,0 +1,89 @@
+"""The benchmark workloads, PyTorch side: the same shapes and training step as
+bench/workloads.cpp (forward + backward + clip_grad_norm(5) + Adam(1e-3))."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+B = 32
+
+
+class CharLM(nn.Module):
+    def __init__(self, H, user_cell):
+        super().__init__()
+        self.emb = nn.Embedding(65, 64)
+        self.user_cell = user_cell
+        if user_cell:  # the LSTM cell written with torch ops, Python loop over t
+            self.W_ih = nn.Linear(64, 4 * H)
+            self.W_hh = nn.Linear(H, 4 * H, bias=False)
+        else:
+            self.rnn = nn.LSTM(64, H)
+        self.out = nn.Linear(H, 65)
+        self.H = H
+
+    def forward(self, x):
+        e = self.emb(x)
+        if not self.user_cell:
+            return self.out(self.rnn(e)[0])
+        h = e.new_zeros(x.shape[1], self.H)
+        c = e.new_zeros(x.shape[1], self.H)
+        outs = []
+        for t in range(x.shape[0]):
+            i, f, g, o = (self.W_ih(e[t]) + self.W_hh(h)).chunk(4, 1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outs.append(h)
+        return self.out(torch.stack(outs))
+
+
+class Seq2Seq(nn.Module):
+    V, E, H = 40, 32, 128
+
+    def __init__(self):
+        super().__init__()
+        V, E, H = self.V, self.E, self.H
+        self.src_emb, self.tgt_emb = nn.Embedding(V, E), nn.Embedding(V, E)
+        self.encoder = nn.GRU(E, H)
+        self.decoder = nn.GRUCell(E + H, H)
+        self.W = nn.Parameter(torch.randn(H, H) * 0.1)  # Luong general: score = h . W a
+        self.combine, self.out = nn.Linear(2 * H, H), nn.Linear(H, V)
+
+    def forward(self, src, tgt_in):
+        enc, h = self.encoder(self.src_emb(src))
+        keys = enc.transpose(0, 1)  # [B, S, H]
+        h = h[0]
+        context = h.new_zeros(h.shape)
+        inputs = self.tgt_emb(tgt_in)
+        logits = []
+        for t in range(tgt_in.shape[0]):
+            h = self.decoder(torch.cat([inputs[t], context], 1), h)
+            scores = torch.bmm(keys, (h @ self.W).unsqueeze(2)).squeeze(2)
+            alpha = torch.softmax(scores, 1)
+            context = torch.bmm(alpha.unsqueeze(1), keys).squeeze(1)
+            logits.append(self.out(torch.tanh(self.combine(torch.cat([h, context], 1)))))
+        return torch.stack(logits)
+
+
+def make_workload(name, T=None):
+    """Returns a closure running one training step."""
+    torch.manual_seed(1234)
+    if name.startswith("lstm"):
+        H = 512 if "512" in name else 128
+        T = T or 64
+        model = CharLM(H, name.endswith("_cell"))
+        x, y = torch.randint(0, 65, (T, B)), torch.randint(0, 65, (T, B))
+        loss_fn = lambda: F.cross_entropy(model(x).reshape(-1, 65), y.reshape(-1))
+    elif name == "seq2seq":
+        model = Seq2Seq()
+        src, tin, tout = (torch.randint(0, 40, (20, B)) for _ in range(3))
+        loss_fn = lambda: F.cross_entropy(model(src, tin).reshape(-1, 40), tout.reshape(-1))
+    else:
+        return None  # the floor rows have no PyTorch side
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        loss_fn().backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+
+    return step

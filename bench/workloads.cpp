@@ -1,0 +1,163 @@
+#include "workloads.hpp"
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <tapegrad.hpp>
+
+#include "floor.hpp"
+#include <ops/gemm.hpp>
+
+namespace bench {
+using namespace tapegrad;
+
+namespace {
+constexpr std::size_t kBatch = 32;
+
+IndexArray random_ids(std::size_t T, std::size_t B, std::size_t vocab, Generator& g) {
+    IndexArray ids = IndexArray::from_shape({T, B});
+    for (auto& v : ids) v = static_cast<Index>(g.next() % vocab);
+    return ids;
+}
+
+// An LSTM cell the way a user would write it: every gate from ops, no input
+// projection hoisted out of the time loop.
+class UserLSTMCell : public nn::RecurrentCell {
+public:
+    UserLSTMCell(std::size_t in, std::size_t H, Generator& g) : RecurrentCell(in, H) {
+        W_ih = default_param(make_shape({4 * H, in}), g);
+        W_hh = default_param(make_shape({4 * H, H}), g);
+        b = default_param(make_shape({4 * H}), g);
+        register_parameter("W_ih", W_ih);
+        register_parameter("W_hh", W_hh);
+        register_parameter("b", b);
+    }
+    std::size_t num_states() const override { return 2; }
+    nn::State step(const Tensor& x, const nn::State& s) const override {
+        auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
+        Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
+        return {sigmoid(g[3]) * tanh(c), c};
+    }
+    Tensor W_ih, W_hh, b;
+};
+
+struct CharLM : nn::Module {
+    nn::Embedding emb;
+    std::unique_ptr<nn::Recurrent> rnn;
+    nn::Linear out;
+    CharLM(std::size_t H, bool user_cell, Generator& g)
+        : emb(65, 64, -1, g),
+          rnn(user_cell ? std::make_unique<nn::Recurrent>(
+                              [&](std::size_t in) { return std::make_unique<UserLSTMCell>(in, H, g); }, 64)
+                        : std::unique_ptr<nn::Recurrent>(std::make_unique<nn::LSTM>(64, H, nn::RecurrentOptions{}, false, g))),
+          out(H, 65, true, g) {
+        register_module("emb", emb);
+        register_module("rnn", *rnn);
+        register_module("out", out);
+    }
+};
+
+struct Seq2Seq : nn::Module {
+    static constexpr std::size_t V = 40, E = 32, H = 128;
+    nn::Embedding src_emb, tgt_emb;
+    nn::GRU encoder;
+    nn::GRUCell decoder;
+    nn::Attention attn;
+    nn::Linear combine, out;
+    explicit Seq2Seq(Generator& g)
+        : src_emb(V, E, -1, g), tgt_emb(V, E, -1, g), encoder(E, H, {}, g), decoder(E + H, H, g),
+          attn(nn::Score::General, H, H, 0, g), combine(2 * H, H, true, g), out(H, V, true, g) {
+        register_module("src_emb", src_emb);
+        register_module("tgt_emb", tgt_emb);
+        register_module("encoder", encoder);
+        register_module("decoder", decoder);
+        register_module("attn", attn);
+        register_module("combine", combine);
+        register_module("out", out);
+    }
+    Tensor loss(const IndexArray& src, const IndexArray& tgt_in, const IndexArray& tgt_out) {
+        nn::SequenceOutput enc = encoder.forward(src_emb(src));
+        Tensor keys = transpose(enc.output, 0, 1);  // [B, S, H], once per batch
+        Tensor h = enc.final_states[0][0];
+        Tensor context = Tensor::zeros(make_shape({src.shape()[1], H}));
+        Tensor inputs = tgt_emb(tgt_in);  // [T, B, E]
+        std::vector<Tensor> logits;
+        for (std::size_t t = 0; t < tgt_in.shape()[0]; ++t) {
+            h = decoder(concat({select(inputs, t), context}, 1), {h})[0];
+            context = attn(h, keys).context;
+            logits.push_back(out(tanh(combine(concat({h, context}, 1)))));
+        }
+        return cross_entropy(stack(logits, 0), tgt_out);
+    }
+};
+
+template <class F>
+Workload training(std::string name, std::shared_ptr<nn::Module> model, F loss, double flops) {
+    auto opt = std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions{real(1e-3)});
+    return {std::move(name),
+            [model, opt, loss] {
+                opt->zero_grad();
+                loss().backward();
+                optim::clip_grad_norm(model->parameters(), 5.0);
+                opt->step();
+            },
+            flops};
+}
+
+// 2 * multiply-adds of the GEMMs of one char-LM step, forward and backward
+double charlm_flops(std::size_t T, std::size_t H) {
+    const double TB = double(T) * kBatch, E = 64, V = 65;
+    const double fwd = TB * E * 4 * H + TB * H * 4 * H + TB * H * V;
+    return 2 * 3 * fwd;  // backward = 2 GEMMs per forward GEMM
+}
+}  // namespace
+
+Workload make_workload(const std::string& name, std::size_t T_override) {
+    auto gen = std::make_shared<Generator>(1234);
+    if (name == "lstm128" || name == "lstm128_cell" || name == "lstm512" || name == "lstm512_cell") {
+        const std::size_t H = name.find("512") != std::string::npos ? 512 : 128;
+        const std::size_t T = T_override ? T_override : 64;
+        auto model = std::make_shared<CharLM>(H, name.find("cell") != std::string::npos, *gen);
+        auto x = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
+        auto y = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
+        return training(
+            name, model, [model, x, y] { return cross_entropy(model->out(model->rnn->forward(model->emb(*x)).output), *y); },
+            charlm_flops(T, H));
+    }
+    if (name == "seq2seq") {
+        auto model = std::make_shared<Seq2Seq>(*gen);
+        auto src = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
+        auto tin = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
+        auto tout = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
+        return training(name, model, [model, src, tin, tout] { return model->loss(*src, *tin, *tout); }, 0);
+    }
+    if (name == "floor128" || name == "floor512") {
+        const std::size_t H = name == "floor512" ? 512 : 128;
+        auto f = std::make_shared<FusedLSTM>(64, H, 65, 64, kBatch, 1234);
+        return {name, [f] { f->train_step(); }, charlm_flops(64, H)};
+    }
+    throw std::invalid_argument("unknown workload '" + name + "'");
+}
+
+double sgemm_rate_lstm(std::size_t H) {
+    // The step's GEMM shapes: input projection [T*B, E] x [E, 4H], recurrent
+    // [B, H] x [H, 4H] T times, output [T*B, H] x [H, V]; timed forward only.
+    const std::size_t T = 64, B = kBatch, E = 64, V = 65;
+    Array x = Array::from_shape({T * B, E}), wih = Array::from_shape({4 * H, E}), whh = Array::from_shape({4 * H, H});
+    Array h = Array::from_shape({B, H}), hs = Array::from_shape({T * B, H}), wo = Array::from_shape({V, H});
+    Array g = Array::from_shape({T * B, 4 * H}), o = Array::from_shape({T * B, V});
+    for (Array* a : {&x, &wih, &whh, &h, &hs, &wo}) a->fill(real(0.01));
+    const double flops = 2.0 * (double(T * B) * E * 4 * H + double(T) * B * H * 4 * H + double(T * B) * H * V);
+    double best = 1e30;
+    for (int rep = 0; rep < 5; ++rep) {
+        auto t0 = std::chrono::steady_clock::now();
+        gemm(false, true, T * B, 4 * H, E, 1, x.data(), E, wih.data(), E, 0, g.data(), 4 * H);
+        for (std::size_t t = 0; t < T; ++t)
+            gemm(false, true, B, 4 * H, H, 1, h.data(), H, whh.data(), H, 1, g.data() + t * B * 4 * H, 4 * H);
+        gemm(false, true, T * B, V, H, 1, hs.data(), H, wo.data(), H, 0, o.data(), V);
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return flops / best / 1e9;
+}
+
+}  // namespace bench
