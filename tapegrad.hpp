@@ -13,6 +13,7 @@
 #include "ops/arithmetic.hpp"
 #include "ops/broadcast.hpp"
 #include "ops/dropout.hpp"
+#include "ops/gates.hpp"
 #include "ops/index.hpp"
 #include "ops/linear.hpp"
 #include "ops/loss.hpp"

@@ -1,6 +1,7 @@
 #include "gru_cell.hpp"
 
 #include "../ops/arithmetic.hpp"
+#include "../ops/gates.hpp"
 #include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 #include "../ops/unary.hpp"
@@ -26,13 +27,14 @@ Tensor GRUCell::project_inputs(const Tensor& xs) const { return linear(xs, weigh
 State GRUCell::step(const Tensor& x_t, const State& state) const {
     check_state("GRUCell", x_t, state);
     const Tensor& h = state[0];
-    auto xi = chunk(x_t, 3, 1);                           // W_ir x + b_ir, W_iz x + b_iz, W_in x + b_in
-    auto hh = chunk(linear(h, weight_hh, bias_hh), 3, 1);  // W_hr h + b_hr, W_hz h + b_hz, W_hn h + b_hn
-    Tensor r = sigmoid(xi[0] + hh[0]);
-    Tensor z = sigmoid(xi[1] + hh[1]);
-    Tensor n = tanh(xi[2] + r * hh[2]);
-    Tensor h_next = (real(1) - z) * n + z * h;
-    return {h_next};
+    Tensor hg = linear(h, weight_hh, bias_hh);  // W_hr h + b_hr, W_hz h + b_hz, W_hn h + b_hn
+    // The same as, written op by op,
+    //     auto xi = chunk(x_t, 3, 1), hh = chunk(hg, 3, 1);
+    //     r = sigmoid(xi[0] + hh[0]);  z = sigmoid(xi[1] + hh[1]);
+    //     n = tanh(xi[2] + r * hh[2]);
+    //     h_next = (1 - z) * n + z * h;
+    // in one fused op (ops/gates.hpp).
+    return {gru_hidden(x_t, hg, h)};
 }
 
 }  // namespace nn

@@ -1,6 +1,7 @@
 #include "lstm_cell.hpp"
 
 #include "../ops/arithmetic.hpp"
+#include "../ops/gates.hpp"
 #include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 #include "../ops/unary.hpp"
@@ -32,14 +33,14 @@ State LSTMCell::step(const Tensor& x_t, const State& state) const {
     check_state("LSTMCell", x_t, state);
     const Tensor& h = state[0];
     const Tensor& c = state[1];
-    Tensor gates = x_t + linear(h, weight_hh, bias_hh);  // [B, 4H]
-    auto g4 = chunk(gates, 4, 1);
-    Tensor i = sigmoid(g4[0]);
-    Tensor f = sigmoid(g4[1]);
-    Tensor g = tanh(g4[2]);
-    Tensor o = sigmoid(g4[3]);
-    Tensor c_next = f * c + i * g;
-    Tensor h_next = o * tanh(c_next);
+    Tensor gates = x_t + linear(h, weight_hh, bias_hh);  // [B, 4H]: i, f, g, o before activation
+    // The same as, written op by op,
+    //     auto [i, f, g, o] = chunk(gates, 4, 1);
+    //     c_next = sigmoid(f) * c + sigmoid(i) * tanh(g);
+    //     h_next = sigmoid(o) * tanh(c_next);
+    // in two fused ops (ops/gates.hpp): one pass each instead of thirteen.
+    Tensor c_next = lstm_cell_state(gates, c);  // c_t = f * c_{t-1} + i * g
+    Tensor h_next = lstm_hidden(gates, c_next);  // h_t = o * tanh(c_t)
     return {h_next, c_next};
 }
 

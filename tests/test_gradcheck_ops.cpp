@@ -172,3 +172,32 @@ TEST_CASE("gradcheck: a composite tanh RNN unrolled over 5 steps", "[gradcheck]"
         },
         rnd({4, 3}, 111), rnd({3, 3}, 112), rnd({3}, 113), rnd({5, 2, 4}, 114));
 }
+
+TEST_CASE("gradcheck: fused gates lstm_cell_state, lstm_hidden, gru_hidden", "[gradcheck]") {
+    Tensor gates = rnd({3, 8}, 121, -2, 2), c = rnd({3, 2}, 122);
+    CHECK_GRADS([](const V& in) { return lstm_cell_state(in[0], in[1]); }, gates, c);
+    CHECK_GRADS([](const V& in) { return lstm_hidden(in[0], in[1]); }, gates, c);
+    // both together, as a cell uses them: c' feeds h
+    CHECK_GRADS(
+        [](const V& in) {
+            Tensor cn = lstm_cell_state(in[0], in[1]);
+            return lstm_hidden(in[0], cn) * cn;
+        },
+        gates, c);
+    Tensor xg = rnd({3, 6}, 123, -2, 2), hg = rnd({3, 6}, 124, -2, 2), h = rnd({3, 2}, 125);
+    CHECK_GRADS([](const V& in) { return gru_hidden(in[0], in[1], in[2]); }, xg, hg, h);
+}
+
+TEST_CASE("fused gates equal the op-by-op equations", "[values]") {
+    Tensor gates = rnd({4, 12}, 126, -3, 3, false), c = rnd({4, 3}, 127, -1, 1, false);
+    auto g = chunk(gates, 4, 1);
+    Tensor c_ref = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
+    CHECK(close(lstm_cell_state(gates, c).value(), c_ref.value(), kValueTol));
+    CHECK(close(lstm_hidden(gates, c_ref).value(), (sigmoid(g[3]) * tanh(c_ref)).value(), kValueTol));
+    Tensor xg = rnd({4, 9}, 128, -2, 2, false), hg = rnd({4, 9}, 129, -2, 2, false), h = rnd({4, 3}, 130, -1, 1, false);
+    auto xi = chunk(xg, 3, 1), hh = chunk(hg, 3, 1);
+    Tensor r = sigmoid(xi[0] + hh[0]), z = sigmoid(xi[1] + hh[1]);
+    Tensor n = tanh(xi[2] + r * hh[2]);
+    CHECK(close(gru_hidden(xg, hg, h).value(), ((real(1) - z) * n + z * h).value(), kValueTol));
+    require_throws_with<ShapeError>([&] { lstm_hidden(rnd({4, 10}, 1), c); }, {"lstm_hidden", "[4, 10]", "[4, 3]"});
+}

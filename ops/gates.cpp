@@ -1,0 +1,161 @@
+#include "gates.hpp"
+
+#include "../autograd/tape.hpp"
+#include "vecmath.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+namespace {
+// Checks gates [B, k*H] against a state [B, H]; returns H.
+std::size_t gate_width(const char* op, const Tensor& gates, std::size_t k, const Tensor& state) {
+    if (gates.dim() != 2 || state.dim() != 2 || gates.shape()[0] != state.shape()[0] ||
+        gates.shape()[1] != k * state.shape()[1])
+        fail("{}: gates {} do not fit state {} (expected gates [B, {}*H] and state [B, H])", op,
+             shape_str(gates.shape()), shape_str(state.shape()), k);
+    return state.shape()[1];
+}
+}  // namespace
+
+// c' = f*c + i*g with i = sigma(a_i), f = sigma(a_f), g = tanh(a_g):
+//   da_i = dc' g i(1-i),  da_f = dc' c f(1-f),  da_g = dc' i (1-g^2),  dc = dc' f
+Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
+    const std::size_t H = gate_width("lstm_cell_state", gates, 4, c), B = c.shape()[0];
+    Array act = Array::from_shape({B, 3 * H});  // i, f, g per row, kept for backward
+    Array y = Array::from_shape({B, H});
+    for (std::size_t r = 0; r < B; ++r) {
+        const real* a = gates.data() + r * 4 * H;
+        real* s = act.data() + r * 3 * H;
+        vec_sigmoid(a, s, 2 * H);
+        vec_tanh(a + 2 * H, s + 2 * H, H);
+        const real* cp = c.data() + r * H;
+        real* cn = y.data() + r * H;
+        for (std::size_t j = 0; j < H; ++j) cn[j] = s[H + j] * cp[j] + s[j] * s[2 * H + j];
+    }
+    return record("lstm_cell_state", std::move(y), {gates, c}, [act = std::move(act), B, H](TensorImpl& y) {
+        TensorImpl& G = *y.inputs[0];
+        TensorImpl& C = *y.inputs[1];
+        const real* dy = y.grad.data();
+        if (G.requires_grad) {
+            real* dg = grad_buffer(G).data();
+            const real* cv = C.value.data();
+            for (std::size_t r = 0; r < B; ++r) {
+                const real* s = act.data() + r * 3 * H;
+                real* d = dg + r * 4 * H;
+                const real* dyr = dy + r * H;
+                const real* cr = cv + r * H;
+                for (std::size_t j = 0; j < H; ++j) {
+                    const real i = s[j], f = s[H + j], g = s[2 * H + j];
+                    d[j] += dyr[j] * g * i * (1 - i);
+                    d[H + j] += dyr[j] * cr[j] * f * (1 - f);
+                    d[2 * H + j] += dyr[j] * i * (1 - g * g);
+                }
+            }
+        }
+        if (C.requires_grad) {
+            real* dc = grad_buffer(C).data();
+            for (std::size_t r = 0; r < B; ++r)
+                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dy[r * H + j] * act.data()[r * 3 * H + H + j];
+        }
+    });
+}
+
+// h = o tanh(c') with o = sigma(a_o):  da_o = dh tanh(c') o(1-o),  dc' = dh o (1 - tanh(c')^2)
+Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next) {
+    const std::size_t H = gate_width("lstm_hidden", gates, 4, c_next), B = c_next.shape()[0];
+    Array act = Array::from_shape({B, 2 * H});  // o, tanh(c') per row
+    Array y = Array::from_shape({B, H});
+    for (std::size_t r = 0; r < B; ++r) {
+        real* s = act.data() + r * 2 * H;
+        vec_sigmoid(gates.data() + r * 4 * H + 3 * H, s, H);
+        vec_tanh(c_next.data() + r * H, s + H, H);
+        real* h = y.data() + r * H;
+        for (std::size_t j = 0; j < H; ++j) h[j] = s[j] * s[H + j];
+    }
+    return record("lstm_hidden", std::move(y), {gates, c_next}, [act = std::move(act), B, H](TensorImpl& y) {
+        TensorImpl& G = *y.inputs[0];
+        TensorImpl& C = *y.inputs[1];
+        const real* dy = y.grad.data();
+        if (G.requires_grad) {
+            real* dg = grad_buffer(G).data();
+            for (std::size_t r = 0; r < B; ++r) {
+                const real* s = act.data() + r * 2 * H;
+                real* d = dg + r * 4 * H + 3 * H;
+                for (std::size_t j = 0; j < H; ++j) d[j] += dy[r * H + j] * s[H + j] * s[j] * (1 - s[j]);
+            }
+        }
+        if (C.requires_grad) {
+            real* dc = grad_buffer(C).data();
+            for (std::size_t r = 0; r < B; ++r) {
+                const real* s = act.data() + r * 2 * H;
+                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dy[r * H + j] * s[j] * (1 - s[H + j] * s[H + j]);
+            }
+        }
+    });
+}
+
+// h' = (1-z) n + z h with r = sigma(x_r + h_r), z = sigma(x_z + h_z), n = tanh(x_n + r h_n):
+//   dn = dh' (1-z), dz = dh' (h - n), dh = dh' z
+//   dx_n = dn (1-n^2) = dh_n / r,  dr = dx_n h_n,  dx_r = dh_r = dr r(1-r),  dx_z = dh_z = dz z(1-z)
+Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
+    const std::size_t H = gate_width("gru_hidden", xg, 3, h), B = h.shape()[0];
+    if (hg.shape() != xg.shape())
+        fail("gru_hidden: hidden gates {} differ from input gates {}", shape_str(hg.shape()), shape_str(xg.shape()));
+    Array act = Array::from_shape({B, 3 * H});  // r, z, n per row
+    Array y = Array::from_shape({B, H});
+    for (std::size_t r = 0; r < B; ++r) {
+        const real* x = xg.data() + r * 3 * H;
+        const real* hh = hg.data() + r * 3 * H;
+        real* s = act.data() + r * 3 * H;
+        for (std::size_t j = 0; j < 2 * H; ++j) s[j] = x[j] + hh[j];
+        vec_sigmoid(s, s, 2 * H);
+        for (std::size_t j = 0; j < H; ++j) s[2 * H + j] = x[2 * H + j] + s[j] * hh[2 * H + j];
+        vec_tanh(s + 2 * H, s + 2 * H, H);
+        const real* hp = h.data() + r * H;
+        real* out = y.data() + r * H;
+        for (std::size_t j = 0; j < H; ++j) out[j] = (1 - s[H + j]) * s[2 * H + j] + s[H + j] * hp[j];
+    }
+    return record("gru_hidden", std::move(y), {xg, hg, h}, [act = std::move(act), B, H](TensorImpl& y) {
+        TensorImpl& X = *y.inputs[0];
+        TensorImpl& Hg = *y.inputs[1];
+        TensorImpl& Hp = *y.inputs[2];
+        // pre-activation gradients [B, 3H]: r, z from both sides; n split below
+        Array d = Array::from_shape({B, 3 * H});
+        const real* dy = y.grad.data();
+        for (std::size_t r = 0; r < B; ++r) {
+            const real* s = act.data() + r * 3 * H;
+            const real* hn = Hg.value.data() + r * 3 * H + 2 * H;
+            const real* hp = Hp.value.data() + r * H;
+            real* dr = d.data() + r * 3 * H;
+            for (std::size_t j = 0; j < H; ++j) {
+                const real rg = s[j], z = s[H + j], n = s[2 * H + j], g = dy[r * H + j];
+                const real dn = g * (1 - z) * (1 - n * n);  // through tanh
+                dr[2 * H + j] = dn;
+                dr[j] = dn * hn[j] * rg * (1 - rg);
+                dr[H + j] = g * (hp[j] - n) * z * (1 - z);
+            }
+        }
+        if (X.requires_grad) {
+            real* dx = grad_buffer(X).data();
+            for (std::size_t k = 0; k < B * 3 * H; ++k) dx[k] += d.data()[k];
+        }
+        if (Hg.requires_grad) {
+            real* dh = grad_buffer(Hg).data();
+            for (std::size_t r = 0; r < B; ++r) {
+                const real* s = act.data() + r * 3 * H;
+                const real* dr = d.data() + r * 3 * H;
+                real* o = dh + r * 3 * H;
+                for (std::size_t j = 0; j < 2 * H; ++j) o[j] += dr[j];
+                for (std::size_t j = 0; j < H; ++j) o[2 * H + j] += dr[2 * H + j] * s[j];  // dh_n = dx_n r
+            }
+        }
+        if (Hp.requires_grad) {
+            real* dh = grad_buffer(Hp).data();
+            for (std::size_t r = 0; r < B; ++r)
+                for (std::size_t j = 0; j < H; ++j) dh[r * H + j] += dy[r * H + j] * act.data()[r * 3 * H + H + j];
+        }
+    });
+}
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad
