@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/bootstrap.sh demo   install what is missing, build, run the main demo
+# tools/bootstrap.sh demo   install what is missing, build, run the main demo (date translation)
 # tools/bootstrap.sh test   install what is missing, build, run the test suite
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,8 +35,8 @@ jobs=$(nproc)
 tests=$([[ $what == test ]] && echo ON || echo OFF)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_TESTS="$tests" > /dev/null
 if [[ $what == demo ]]; then
-  cmake --build build -j"$jobs" --target hello_rnn
-  ./build/examples/hello_rnn
+  cmake --build build -j"$jobs" --target date_translation
+  ./build/examples/date_translation
 else
   cmake --build build -j"$jobs"
   ctest --test-dir build --output-on-failure -j"$jobs"
