@@ -42,7 +42,7 @@ IndexArray batch(std::size_t step, std::size_t offset) {
     return ids;
 }
 
-void train(Model& m, Optimizer& opt, std::size_t from, std::size_t to) {
+void train_steps(Model& m, Optimizer& opt, std::size_t from, std::size_t to) {
     for (std::size_t s = from; s < to; ++s) {
         opt.zero_grad();
         m.loss(batch(s, 0), batch(s, 1)).backward();
@@ -89,11 +89,11 @@ TEST_CASE("exact resume: N steps, save, load, M steps == N+M steps straight", "[
     Generator g1(5), g2(5), g3(99);
     Model straight(g1), first(g2), resumed(g3);
     Adam opt_s(straight.parameters()), opt_f(first.parameters()), opt_r(resumed.parameters());
-    train(straight, opt_s, 0, 7);
-    train(first, opt_f, 0, 4);
+    train_steps(straight, opt_s, 0, 7);
+    train_steps(first, opt_f, 0, 4);
     save_checkpoint(d.file("ckpt.npz"), first, &opt_f);
     load_checkpoint(d.file("ckpt.npz"), resumed, &opt_r);
-    train(resumed, opt_r, 4, 7);
+    train_steps(resumed, opt_r, 4, 7);
     auto ps = straight.named_parameters(), pr = resumed.named_parameters();
     for (std::size_t i = 0; i < ps.size(); ++i) {
         INFO(ps[i].first);
