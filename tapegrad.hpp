@@ -2,6 +2,7 @@
 // tapegrad: reverse-mode automatic differentiation on a dynamic tape.
 // One include for everything: #include <tapegrad.hpp>
 
+#include "autograd/anomaly.hpp"
 #include "autograd/backward.hpp"
 #include "autograd/config.hpp"
 #include "autograd/error.hpp"

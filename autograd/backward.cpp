@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 
+#include "anomaly.hpp"
 #include "tape.hpp"
 
 namespace tapegrad {
@@ -40,6 +42,23 @@ std::vector<ImplPtr> reachable_nodes(const ImplPtr& root, bool check_freed) {
     }
     return nodes;
 }
+// Anomaly mode: the gradients an op just produced must be finite.
+void check_gradients(const TensorImpl& n) {
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+        const TensorImpl& in = *n.inputs[i];
+        if (!in.has_grad) continue;
+        for (real v : in.grad)
+            if (!std::isfinite(v)) {
+                std::string shapes;
+                for (const ImplPtr& x : n.inputs) shapes += (shapes.empty() ? "" : ", ") + shape_str(x->value.shape());
+                fail<AnomalyError>(
+                    "anomaly: the gradient of op '{}' (tape index {}{}) for its input {} is NaN or Inf in backward; "
+                    "inputs {}, output {}",
+                    n.op, n.seq, n.label.empty() ? "" : ", created in '" + n.label + "'", i, shapes,
+                    shape_str(n.value.shape()));
+            }
+    }
+}
 }  // namespace
 
 void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
@@ -59,7 +78,10 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
         accumulate(*root, seed);
         for (ImplPtr& p : order) {
             TensorImpl& n = *p;
-            if (n.has_grad && n.backward) n.backward(n);
+            if (n.has_grad && n.backward) {
+                n.backward(n);
+                if (anomaly_mode()) check_gradients(n);
+            }
             if (!retain_graph) {
                 n.backward = nullptr;
                 n.inputs.clear();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ostream>
 
+#include "anomaly.hpp"
 #include "backward.hpp"
 #include "tape.hpp"
 
@@ -61,10 +62,38 @@ bool needs_record(const std::vector<Tensor>& inputs) {
 }
 
 namespace {
+bool all_finite(const Array& a) {
+    for (real v : a)
+        if (!std::isfinite(v)) return false;
+    return true;
+}
+
+template <class Seq>
+std::string describe_inputs(const Seq& inputs) {
+    std::string s;
+    for (const Tensor& t : inputs) {
+        if (!s.empty()) s += ", ";
+        s += t.defined() ? shape_str(t.shape()) : "undefined";
+        if (t.defined() && !t.label().empty()) s += " '" + t.label() + "'";
+    }
+    return s;
+}
+
+template <class Seq>
+[[noreturn]] void forward_anomaly(const char* op, const TensorImpl& out, const Seq& inputs) {
+    fail<AnomalyError>("anomaly: op '{}' (tape index {}{}) produced NaN or Inf in forward; output {}, inputs {}", op,
+                       out.seq, current_label().empty() ? "" : ", created in '" + current_label() + "'",
+                       shape_str(out.value.shape()), describe_inputs(inputs));
+}
+
 template <class Seq>
 Tensor record_impl(const char* op, Array&& value, const Seq& inputs, BackwardFn&& backward) {
     auto impl = std::make_shared<TensorImpl>(std::move(value));
     impl->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
+    if (anomaly_mode()) {  // only then: a pass over every value and a string per node
+        impl->label = current_label();
+        if (!all_finite(impl->value)) forward_anomaly(op, *impl, inputs);
+    }
     if (!g_grad_enabled) return Tensor(std::move(impl));
     bool any = false;
     for (const Tensor& t : inputs) {
