@@ -12,6 +12,7 @@
 // grad mode is on and some input requires grad, attaches the node.
 
 #include <initializer_list>
+#include <type_traits>
 #include <utility>
 
 #include "tensor.hpp"

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "helpers.hpp"
@@ -118,4 +119,35 @@ TEST_CASE("training helpers reject bad input with clear errors", "[robust][error
                                     {"Recurrent", "2 initial states", "expected 1"});
     Tensor non_leaf = rnd({2}, 1) * real(2);
     require_throws_with<ValueError>([&] { optim::SGD({non_leaf}); }, {"optimizer", "parameter 0", "leaf"});
+}
+
+TEST_CASE("corpus and vocabulary files: round trips and one clear error per bad file", "[robust][errors]") {
+    namespace fs = std::filesystem;
+    using namespace tapegrad::train;
+    const fs::path dir = fs::temp_directory_path() / ("tapegrad-corpus-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream((dir / name).string(), std::ios::binary) << text;
+        return (dir / name).string();
+    };
+    auto pairs = load_parallel_tsv(write("ok.tsv", "Go.\tVa !\tCC-BY\r\n\nHi.\tSalut !\n"));
+    REQUIRE(pairs.size() == 2);
+    CHECK(pairs[0] == SentencePair{"Go.", "Va !"});
+    CHECK(pairs[1].second == "Salut !");
+    require_throws_with<ValueError>([&] { load_parallel_tsv((dir / "missing.tsv").string()); }, {"missing.tsv", "cannot open"});
+    require_throws_with<ValueError>([&] { load_parallel_tsv(write("empty.tsv", "")); }, {"empty.tsv", "empty"});
+    require_throws_with<ValueError>([&] { load_parallel_tsv(write("notab.tsv", "a\tb\nno tab here\n")); },
+                                    {"notab.tsv", "line 2", "no tab"});
+    require_throws_with<ValueError>([&] { load_text(write("bad.txt", "ok \xff\xfe")); }, {"bad.txt", "UTF-8", "byte 3"});
+    CHECK(load_text(write("utf8.txt", "caf\xc3\xa9\n")) == "caf\xc3\xa9\n");
+
+    Vocab v = Vocab::characters("ab\n\\");
+    v.save((dir / "v.txt").string());
+    Vocab back = Vocab::load((dir / "v.txt").string());
+    CHECK(back.size() == v.size());
+    CHECK(back.id("\n") == v.id("\n"));
+    CHECK(back.id("\\") == v.id("\\"));
+    require_throws_with<ValueError>([&] { Vocab::load(write("v2.txt", "#chars\nab\n")); }, {"v2.txt", "line 2", "not one character"});
+    require_throws_with<ValueError>([&] { Vocab::load(write("v3.txt", "hello\n")); }, {"v3.txt", "not a vocabulary"});
+    fs::remove_all(dir);
 }

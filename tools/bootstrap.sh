@@ -13,7 +13,8 @@ fi
 # Debian packages the build needs (python3-torch is only for regenerating
 # test fixtures and for benchmarks, never for building or testing).
 packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libfmt-dev)
-[[ $what == test ]] && packages+=(catch2)
+# the test suite also runs under AddressSanitizer + UBSan and fuzzes with libFuzzer: clang
+[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -40,4 +41,14 @@ if [[ $what == demo ]]; then
 else
   cmake --build build -j"$jobs"
   ctest --test-dir build --output-on-failure -j"$jobs"
+  # The same suite under AddressSanitizer, UBSan and LeakSanitizer ...
+  cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DTAPEGRAD_SANITIZE=ON -DTAPEGRAD_BUILD_TESTS=ON \
+    -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
+  cmake --build build-san -j"$jobs"
+  ctest --test-dir build-san --output-on-failure -j"$jobs" -E "^install"
+  # ... and the libFuzzer targets for a bounded time each (clang).
+  CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_FUZZ=ON -DTAPEGRAD_BUILD_TESTS=OFF \
+    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
+  cmake --build build-fuzz -j"$jobs" --target fuzz_npz fuzz_vocab fuzz_tsv
+  ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -R "^fuzz"
 fi

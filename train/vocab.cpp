@@ -98,11 +98,18 @@ void Vocab::save(const std::string& path) const {
 }
 
 Vocab Vocab::load(const std::string& path) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) fail<Error>("Vocab::load: cannot open {}", path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse(ss.str(), path);
+}
+
+Vocab Vocab::parse(const std::string& text, const std::string& what) {
+    std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line) || (line != "#chars" && line != "#words"))
-        fail<ValueError>("Vocab::load: {}: not a vocabulary file (first line must be #chars or #words)", path);
+        fail<ValueError>("Vocab::load: {}: not a vocabulary file (first line must be #chars or #words)", what);
     Vocab v;
     v.char_level_ = line == "#chars";
     for (const char* s : kSpecials) v.add(s);
@@ -111,10 +118,10 @@ Vocab Vocab::load(const std::string& path) {
         ++n;
         if (line == "\\n") line = "\n";
         else if (line == "\\\\") line = "\\";
-        if (line.empty()) fail<ValueError>("Vocab::load: {}: empty token on line {}", path, n);
+        if (line.empty()) fail<ValueError>("Vocab::load: {}: empty token on line {}", what, n);
         if (v.char_level_ && line.size() != 1)
-            fail<ValueError>("Vocab::load: {}: line {} holds '{}', not one character", path, n, line);
-        if (v.ids_.count(line)) fail<ValueError>("Vocab::load: {}: token '{}' repeated on line {}", path, line, n);
+            fail<ValueError>("Vocab::load: {}: line {} holds '{}', not one character", what, n, line);
+        if (v.ids_.count(line)) fail<ValueError>("Vocab::load: {}: token '{}' repeated on line {}", what, line, n);
         v.add(line);
     }
     return v;

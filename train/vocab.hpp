@@ -35,6 +35,8 @@ public:
     // One token per line: the order defines the ids.
     void save(const std::string& path) const;
     static Vocab load(const std::string& path);
+    // The same from the file's text; `what` names it in errors.
+    static Vocab parse(const std::string& text, const std::string& what);
 
 private:
     void add(const std::string& token);
