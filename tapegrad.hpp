@@ -50,6 +50,7 @@
 #include "train/batch.hpp"
 #include "train/beam_search.hpp"
 #include "train/corpus.hpp"
+#include "train/metrics.hpp"
 #include "train/progress.hpp"
 #include "train/svg.hpp"
 #include "train/vocab.hpp"

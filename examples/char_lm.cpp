@@ -1,0 +1,254 @@
+// Character-level language model.
+//
+//   char_lm                                  # the lecture notes' toy: learn "hello" over {h, e, l, o}
+//   char_lm --data ../shared/data/tinyshakespeare.txt --cell lstm --steps 2000
+//   char_lm --data FILE --resume             # continue from --out/checkpoint.npz
+//
+// Truncated BPTT: B streams read the training text side by side, T characters
+// per step; the state is carried from step to step with detach(), so
+// gradients flow through T steps and the context through all of them.
+// Reports validation perplexity PP = exp(mean NLL) and samples text.
+#include <sys/stat.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fmt/core.h>
+#include <set>
+#include <tapegrad.hpp>
+
+using namespace tapegrad;
+
+namespace {
+struct CharLM : nn::Module {
+    nn::Embedding emb;
+    std::unique_ptr<nn::Recurrent> rnn;
+    nn::Linear out;
+    CharLM(std::size_t V, std::size_t E, std::size_t H, const std::string& cell, nn::RecurrentOptions o, Generator& g)
+        : emb(V, E, -1, g), out(H, V, true, g) {
+        if (cell == "rnn") rnn = std::make_unique<nn::RNN>(E, H, o, nn::Nonlinearity::Tanh, g);
+        else if (cell == "lstm") rnn = std::make_unique<nn::LSTM>(E, H, o, true, g);
+        else if (cell == "gru") rnn = std::make_unique<nn::GRU>(E, H, o, g);
+        else fail<ValueError>("char_lm: --cell must be rnn, lstm or gru, not '{}'", cell);
+        register_module("emb", emb);
+        register_module("rnn", *rnn);
+        register_module("out", out);
+    }
+    // logits [T, B, V] for ids [T, B], continuing from `state`
+    Tensor forward(const IndexArray& ids, std::vector<nn::State>& state) {
+        nn::SequenceOutput o = rnn->forward(emb(ids), {}, state);
+        state = o.final_states;
+        return out(o.output);
+    }
+    std::vector<nn::State> zero_state(std::size_t B) const {
+        std::vector<nn::State> s;
+        const std::size_t L = rnn->options().num_layers;
+        for (std::size_t l = 0; l < L; ++l) s.push_back(rnn->cell(l).initial_state(B));
+        return s;
+    }
+};
+
+void detach(std::vector<nn::State>& s) {
+    for (auto& st : s)
+        for (Tensor& t : st) t = t.detach();
+}
+
+// Window [t0, t0 + T) of B equally spaced streams over ids; targets shifted by one.
+std::pair<IndexArray, IndexArray> window(const std::vector<Index>& ids, std::size_t B, std::size_t T, std::size_t t0) {
+    const std::size_t stream = (ids.size() - 1) / B;
+    IndexArray x = IndexArray::from_shape({T, B}), y = IndexArray::from_shape({T, B});
+    for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t t = 0; t < T; ++t) {
+            const std::size_t k = b * stream + (t0 + t) % stream;
+            x(t, b) = ids[k];
+            y(t, b) = ids[k + 1];
+        }
+    return {x, y};
+}
+
+double validation_perplexity(CharLM& m, const std::vector<Index>& val, std::size_t T) {
+    NoGradGuard ng;
+    m.eval();
+    auto state = m.zero_state(1);
+    double nll = 0;
+    std::size_t n = 0;
+    for (std::size_t t0 = 0; t0 + 1 < val.size(); t0 += T) {
+        const std::size_t len = std::min(T, val.size() - 1 - t0);
+        IndexArray x = IndexArray::from_shape({len, 1}), y = IndexArray::from_shape({len, 1});
+        for (std::size_t t = 0; t < len; ++t) x(t, 0) = val[t0 + t], y(t, 0) = val[t0 + t + 1];
+        nll += cross_entropy(m.forward(x, state), y, -100, Reduction::Sum).item();
+        n += len;
+    }
+    m.train();
+    return train::perplexity(nll, n);
+}
+
+std::string sample(CharLM& m, const train::Vocab& v, const std::string& prompt, std::size_t n, double temperature,
+                   Generator& g) {
+    NoGradGuard ng;
+    m.eval();
+    auto state = m.zero_state(1);
+    std::string text = prompt;
+    std::vector<Index> ids = v.encode(prompt);
+    IndexArray x = IndexArray::from_shape({ids.size(), 1});
+    for (std::size_t t = 0; t < ids.size(); ++t) x(t, 0) = ids[t];
+    Tensor logits = m.forward(x, state);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t V = logits.shape()[2], last = logits.shape()[0] - 1;
+        std::vector<double> p(V);
+        double mx = -1e300, z = 0;
+        for (std::size_t c = 0; c < V; ++c) mx = std::max(mx, double(logits.at({last, 0, c})) / temperature);
+        for (std::size_t c = 0; c < V; ++c) z += p[c] = std::exp(double(logits.at({last, 0, c})) / temperature - mx);
+        double u = g.uniform() * z;
+        std::size_t c = 0;
+        while (c + 1 < V && (u -= p[c]) > 0) ++c;
+        if (c < 4) c = v.id(" ");  // never emit a special token
+        text += v.token(Index(c));
+        IndexArray next = IndexArray::from_shape({1, 1});
+        next(0, 0) = Index(c);
+        logits = m.forward(next, state);
+    }
+    m.train();
+    return text;
+}
+
+// The notes' toy: one-hot-like inputs, hidden size 3, printing h_t and logits.
+int hello_toy(long steps, long seed) {
+    const train::Vocab v = train::Vocab::characters("helo");
+    Generator g(static_cast<std::uint64_t>(seed));
+    nn::RNNCell cell(4, 3, nn::Nonlinearity::Tanh, g);
+    nn::Linear why(3, v.size(), true, g);
+    std::vector<Tensor> params = cell.parameters();
+    for (const Tensor& p : why.parameters()) params.push_back(p);
+    optim::Adam opt(params, optim::AdamOptions{real(0.05)});
+    const std::string text = "hello";
+    auto one_hot = [&](char ch) {
+        Tensor x = Tensor::zeros(make_shape({1, 4}));
+        x.mutable_value()(0, std::size_t(v.id(std::string(1, ch)) - 4)) = 1;
+        return x;
+    };
+    for (long s = 0; s <= steps; ++s) {
+        nn::State h = cell.initial_state(1);
+        Tensor loss = Tensor::scalar(0);
+        for (std::size_t t = 0; t + 1 < text.size(); ++t) {
+            h = cell(one_hot(text[t]), h);
+            loss = loss + cross_entropy(why(h[0]), IndexArray{v.id(std::string(1, text[t + 1]))});
+        }
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        if (s % 50 == 0) fmt::print("step {:4d}  loss {:.4f}\n", s, loss.item());
+    }
+    fmt::print("\n t  x_t  h_t                        logits over h e l o           predicted\n");
+    nn::State h = cell.initial_state(1);
+    std::string predicted;
+    for (std::size_t t = 0; t + 1 < text.size(); ++t) {
+        h = cell(one_hot(text[t]), h);
+        Tensor y = why(h[0]);
+        std::size_t best = 4;
+        for (std::size_t c = 4; c < 8; ++c)
+            if (y.at({0, c}) > y.at({0, best})) best = c;
+        predicted += v.token(Index(best));
+        fmt::print(" {}  {}    [{:6.3f} {:6.3f} {:6.3f}]   [{:6.2f} {:6.2f} {:6.2f} {:6.2f}]   {}\n", t, text[t],
+                   h[0].at({0, 0}), h[0].at({0, 1}), h[0].at({0, 2}), y.at({0, 4}), y.at({0, 5}), y.at({0, 6}),
+                   y.at({0, 7}), v.token(Index(best)));
+    }
+    fmt::print("\"hell\" -> \"{}\"\n", predicted);
+    return predicted == "ello" ? 0 : 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    train::Args args(argc, argv, "Character-level language model (RNN, LSTM or GRU) with truncated BPTT.");
+    const std::string data = args.get("data", "", "text file to train on (default: the \"hello\" toy)");
+    const std::string cell = args.get("cell", "lstm", "rnn, lstm or gru");
+    const long hidden = args.get("hidden", 256L, "hidden size");
+    const long layers = args.get("layers", 1L, "stacked layers");
+    const double drop = args.get("dropout", 0.0, "dropout between layers");
+    const long embed = args.get("embed", 64L, "character embedding size");
+    const long T = args.get("bptt", 64L, "truncated BPTT length");
+    const long B = args.get("batch", 32L, "parallel streams");
+    const long steps = args.get("steps", 1000L, "training steps");
+    const double lr = args.get("lr", 2e-3, "Adam learning rate");
+    const double clip = args.get("clip", 5.0, "clip the global gradient norm to this");
+    const double temperature = args.get("temperature", 0.8, "sampling temperature");
+    const long sample_len = args.get("sample", 300L, "characters to sample at the end");
+    const long eval_every = args.get("eval-every", 200L, "validation every N steps");
+    const long seed = args.get("seed", 1L, "random seed");
+    const std::string out_dir = args.get("out", "runs/char_lm", "directory for checkpoint and vocabulary");
+    const bool resume = args.flag("resume", "continue from the checkpoint in --out");
+    const double require_pp = args.get("require-perplexity", 0.0, "exit 1 unless validation perplexity is below this");
+    args.done();
+    if (hidden <= 0 || layers <= 0 || embed <= 0 || T <= 0 || B <= 0 || steps < 0 || eval_every <= 0) {
+        fmt::print(stderr, "char_lm: sizes, --steps and --eval-every must be positive\n");
+        return 2;
+    }
+    try {
+        if (data.empty()) return hello_toy(steps < 1000 ? steps : 300, seed);
+
+        const std::string text = train::load_text(data);
+        std::set<char> chars(text.begin(), text.end());
+        const train::Vocab v = train::Vocab::characters(std::string(chars.begin(), chars.end()));
+        std::vector<Index> ids = v.encode(text);
+        const std::size_t n_val = std::max<std::size_t>(ids.size() / 10, 2);
+        if (ids.size() < n_val + std::size_t(B) * (std::size_t(T) + 1))
+            fail<ValueError>("char_lm: {}: {} characters are too few for {} streams of {}", data, ids.size(), B, T);
+        const std::vector<Index> val(ids.end() - long(n_val), ids.end());
+        ids.resize(ids.size() - n_val);
+        fmt::print("{}: {} characters, vocabulary {}, {} for validation\n", data, text.size(), v.size(), n_val);
+
+        Generator g(static_cast<std::uint64_t>(seed));
+        nn::RecurrentOptions o;
+        o.num_layers = std::size_t(layers);
+        o.dropout = static_cast<real>(drop);
+        o.seed = std::uint64_t(seed);
+        CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
+        optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
+        std::filesystem::create_directories(out_dir);
+        const std::string ckpt = out_dir + "/checkpoint.npz", vocab_file = out_dir + "/vocab.txt";
+        if (resume) {
+            const train::Vocab saved = train::Vocab::load(vocab_file);
+            if (saved.size() != v.size())
+                fail<ValueError>("char_lm: {} has {} tokens, the data needs {}: a checkpoint of another model?",
+                                 vocab_file, saved.size(), v.size());
+            nn::load_checkpoint(ckpt, model, &opt);
+            fmt::print("resumed from {}\n", ckpt);
+        }
+        v.save(vocab_file);
+        fmt::print("model: {} {}x{} ({} parameters)\n", cell, layers, hidden, model.num_parameters());
+
+        train::Progress progress(std::size_t(steps), "train", 100);
+        auto state = model.zero_state(std::size_t(B));
+        double pp = 0;
+        const std::size_t stream = (ids.size() - 1) / std::size_t(B);
+        for (long s = 1; s <= steps; ++s) {
+            const std::size_t t0 = (std::size_t(s - 1) * std::size_t(T)) % stream;
+            if (t0 < std::size_t(T)) state = model.zero_state(std::size_t(B));  // a new pass over the streams
+            auto [x, y] = window(ids, std::size_t(B), std::size_t(T), t0);
+            detach(state);  // truncated BPTT: keep the context, cut the gradient
+            opt.zero_grad();
+            Tensor loss = cross_entropy(model.forward(x, state), y);
+            loss.backward();
+            optim::clip_grad_norm(model.parameters(), clip);
+            opt.step();
+            progress.update(std::size_t(s), loss.item(), std::size_t(T * B));
+            if (s % eval_every == 0 || s == steps) {
+                pp = validation_perplexity(model, val, std::size_t(T));
+                progress.message(fmt::format("step {:5d}  validation perplexity {:.3f}", s, pp));
+                nn::save_checkpoint(ckpt, model, &opt);
+            }
+        }
+        progress.finish();
+        Generator sg(static_cast<std::uint64_t>(seed) + 7);
+        fmt::print("\nsample (temperature {}):\n{}\n\n", temperature,
+                   sample(model, v, text.substr(0, 1), std::size_t(sample_len), temperature, sg));
+        fmt::print("validation perplexity {:.3f} after {} steps ({:.0f} s)\n", pp, steps, progress.seconds());
+        if (require_pp > 0 && !(pp < require_pp)) {
+            fmt::print(stderr, "char_lm: perplexity {:.3f} is not below {:.3f}\n", pp, require_pp);
+            return 1;
+        }
+        return 0;
+    } catch (const Error& e) {
+        fmt::print(stderr, "char_lm: {}\n", e.what());
+        return 1;
+    }
+}
