@@ -45,9 +45,9 @@ else
   cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DTAPEGRAD_SANITIZE=ON -DTAPEGRAD_BUILD_TESTS=ON \
     -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
   cmake --build build-san -j"$jobs"
-  # (the accuracy run of the demo is left to the optimised build: it is the
-  # same code, and unoptimised with sanitizers it takes minutes)
-  ctest --test-dir build-san --output-on-failure -j"$jobs" -E "^install|reaches 95%"
+  # (training runs with thresholds are left to the optimised build: the same
+  # code, but minutes long unoptimised; their smoke runs stay in)
+  ctest --test-dir build-san --output-on-failure -j"$jobs" -E "^install" -LE slow
   # ... and the libFuzzer targets for a bounded time each (clang).
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_FUZZ=ON -DTAPEGRAD_BUILD_TESTS=OFF \
     -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
