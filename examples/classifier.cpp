@@ -6,6 +6,7 @@
 // label is the sign of the total.
 //
 //   classifier [--pool last|attention] [--steps 400]
+#include <filesystem>
 #include <fmt/core.h>
 #include <random>
 #include <tapegrad.hpp>
@@ -93,6 +94,8 @@ int main(int argc, char** argv) {
     const long batch = args.get("batch", 32L, "sentences per batch");
     const long seed = args.get("seed", 1L, "random seed");
     const double require = args.get("require-accuracy", 0.0, "exit 1 unless held-out accuracy reaches this");
+    const std::string out_dir = args.get("out", "runs/classifier", "directory for the checkpoint");
+    const bool resume = args.flag("resume", "continue from the checkpoint in --out");
     args.done();
     if (pool != "last" && pool != "attention") {
         fmt::print(stderr, "classifier: --pool must be last or attention, not '{}'\n", pool);
@@ -109,6 +112,17 @@ int main(int argc, char** argv) {
     Generator g(static_cast<std::uint64_t>(seed));
     Classifier model(v.size(), pool == "attention", g);
     optim::Adam opt(model.parameters(), optim::AdamOptions{real(3e-3)});
+    std::filesystem::create_directories(out_dir);
+    const std::string ckpt = out_dir + "/checkpoint-" + pool + ".npz";
+    if (resume) {
+        try {
+            nn::load_checkpoint(ckpt, model, &opt);
+        } catch (const Error& e) {
+            fmt::print(stderr, "classifier: cannot resume: {}\n", e.what());
+            return 1;
+        }
+        fmt::print("resumed from {}\n", ckpt);
+    }
     train::Progress progress(std::size_t(steps), "train", 100);
     for (long s = 1; s <= steps; ++s) {
         std::vector<Example> ex;
@@ -125,6 +139,7 @@ int main(int argc, char** argv) {
         progress.update(std::size_t(s), loss.item(), tokens);
     }
     progress.finish();
+    nn::save_checkpoint(ckpt, model, &opt);
 
     NoGradGuard ng;
     model.eval();

@@ -8,6 +8,7 @@
 //   word2vec --data ../shared/data/tinyshakespeare.txt --words king,love,night
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fmt/core.h>
 #include <random>
 #include <sstream>
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
     const long batch = args.get("batch", 256L, "pairs per step");
     const long seed = args.get("seed", 1L, "random seed");
     const double require_drop = args.get("require-loss-ratio", 0.0, "exit 1 unless final/first loss is below this");
+    const std::string out_dir = args.get("out", "runs/word2vec", "directory for the vectors and vocabulary");
+    const bool resume = args.flag("resume", "continue from the vectors in --out");
     args.done();
     try {
         if (data.empty()) fail<ValueError>("word2vec: --data FILE is required");
@@ -74,6 +77,15 @@ int main(int argc, char** argv) {
         nn::init::zeros_(out.weight);
         std::vector<Tensor> params{in.weight, out.weight};
         optim::Adam opt(params, optim::AdamOptions{real(0.01)});
+        struct Vectors : nn::Module {  // the two tables, saved together
+            Vectors(nn::Embedding& a, nn::Embedding& b) { register_module("in", a), register_module("out", b); }
+        } vectors(in, out);
+        std::filesystem::create_directories(out_dir);
+        const std::string ckpt = out_dir + "/checkpoint.npz";
+        if (resume) {
+            nn::load_checkpoint(ckpt, vectors, &opt);
+            fmt::print("resumed from {}\n", ckpt);
+        }
         const auto B = std::size_t(batch), K = std::size_t(negatives);
         train::Progress progress(std::size_t(steps), "train", 500);
         double first = 0, smooth = 0;
@@ -99,6 +111,8 @@ int main(int argc, char** argv) {
             progress.update(std::size_t(s), loss.item(), B * (K + 1));
         }
         progress.finish();
+        nn::save_checkpoint(ckpt, vectors, &opt);
+        v.save(out_dir + "/vocab.txt");
 
         // nearest neighbours by cosine similarity of the input vectors
         const Array& E = in.weight.value();

@@ -20,15 +20,16 @@ void load_state_dict(Module& m, const NamedArrays& arrays, bool strict) {
         known.insert(name);
         auto it = arrays.find(name);
         if (it == arrays.end())
-            problems += fmt::format("\n  missing '{}' (shape {})", name, shape_str(p.shape()));
+            problems += fmt::format("; missing '{}' (shape {})", name, shape_str(p.shape()));
         else if (it->second.shape() != p.shape())
-            problems += fmt::format("\n  '{}' has shape {} in the file, the model needs {}", name,
+            problems += fmt::format("; '{}' has shape {} in the file, the model needs {}", name,
                                     shape_str(it->second.shape()), shape_str(p.shape()));
     }
     if (strict)
         for (const auto& [name, a] : arrays)
-            if (!known.count(name)) problems += fmt::format("\n  unexpected '{}' (shape {})", name, shape_str(a.shape()));
-    if (!problems.empty()) fail<ValueError>("load_state_dict: the arrays do not fit the model:{}", problems);
+            if (!known.count(name)) problems += fmt::format("; unexpected '{}' (shape {})", name, shape_str(a.shape()));
+    // one line, every problem named
+    if (!problems.empty()) fail<ValueError>("load_state_dict: the arrays do not fit the model: {}", problems.substr(2));
     for (auto& [name, p] : params) p.mutable_value() = arrays.at(name);
 }
 
