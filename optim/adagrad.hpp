@@ -18,12 +18,10 @@ class Adagrad : public Optimizer {
 public:
     Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
     void step() override;
-    StateDict state() const override;
-    void load_state(const StateDict& state) override;
 
 private:
     AdagradOptions o_;
-    std::vector<Array> sum_;
+    std::vector<Array>& sum_;
 };
 
 }  // namespace optim

@@ -24,12 +24,11 @@ class Adam : public Optimizer {
 public:
     Adam(std::vector<Tensor> params, AdamOptions options = {});
     void step() override;
-    StateDict state() const override;
-    void load_state(const StateDict& state) override;
 
 private:
     AdamOptions o_;
-    std::vector<Array> m_, v_;
+    std::vector<Array>& m_;
+    std::vector<Array>& v_;
 };
 
 }  // namespace optim

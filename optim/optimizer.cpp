@@ -22,36 +22,35 @@ StateDict Optimizer::state() const {
     StateDict s;
     s["step"] = Array(static_cast<real>(steps_));
     s["lr"] = Array(lr_);
+    for (const auto& [name, bufs] : buffers_)
+        for (std::size_t i = 0; i < bufs.size(); ++i) s[name + "." + std::to_string(i)] = bufs[i];
     return s;
 }
 
 void Optimizer::load_state(const StateDict& state) {
     for (const char* key : {"step", "lr"})
         if (!state.count(key)) fail<ValueError>("optimizer load_state: missing entry '{}'", key);
+    // check everything before changing anything
+    for (const auto& [name, bufs] : buffers_)
+        for (std::size_t i = 0; i < bufs.size(); ++i) {
+            const std::string key = name + "." + std::to_string(i);
+            auto it = state.find(key);
+            if (it == state.end()) fail<ValueError>("optimizer load_state: missing entry '{}'", key);
+            if (it->second.shape() != params_[i].shape())
+                fail("optimizer load_state: entry '{}' has shape {}, parameter {} has shape {}", key,
+                     shape_str(it->second.shape()), i, shape_str(params_[i].shape()));
+        }
     steps_ = static_cast<std::size_t>(state.at("step").data()[0]);
     lr_ = state.at("lr").data()[0];
+    for (auto& [name, bufs] : buffers_)
+        for (std::size_t i = 0; i < bufs.size(); ++i) bufs[i] = state.at(name + "." + std::to_string(i));
 }
 
-std::vector<Array> Optimizer::zero_buffers() const {
-    std::vector<Array> out;
-    for (const Tensor& p : params_) out.emplace_back(p.shape(), real(0));
-    return out;
-}
-
-void Optimizer::save_buffers(StateDict& out, const std::string& name, const std::vector<Array>& bufs) const {
-    for (std::size_t i = 0; i < bufs.size(); ++i) out[name + "." + std::to_string(i)] = bufs[i];
-}
-
-void Optimizer::load_buffers(const StateDict& in, const std::string& name, std::vector<Array>& bufs) const {
-    for (std::size_t i = 0; i < bufs.size(); ++i) {
-        const std::string key = name + "." + std::to_string(i);
-        auto it = in.find(key);
-        if (it == in.end()) fail<ValueError>("optimizer load_state: missing entry '{}'", key);
-        if (it->second.shape() != params_[i].shape())
-            fail("optimizer load_state: entry '{}' has shape {}, parameter {} has shape {}", key,
-                 shape_str(it->second.shape()), i, shape_str(params_[i].shape()));
-        bufs[i] = it->second;
-    }
+std::vector<Array>& Optimizer::add_buffers(const std::string& name) {
+    std::vector<Array> bufs;
+    for (const Tensor& p : params_) bufs.emplace_back(p.shape(), real(0));
+    buffers_.emplace_back(name, std::move(bufs));
+    return buffers_.back().second;
 }
 
 }  // namespace optim

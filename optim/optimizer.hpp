@@ -2,6 +2,7 @@
 // Optimizers update parameters in place from their accumulated gradients.
 // A parameter that received no gradient this step is left alone.
 
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,22 +27,34 @@ public:
     void set_lr(real lr) { lr_ = lr; }
     const std::vector<Tensor>& params() const { return params_; }
 
-    // Everything step() depends on besides the parameters, e.g. "step",
-    // "exp_avg.0", "exp_avg.1", ... (one entry per parameter index).
-    virtual StateDict state() const;
+    // Everything step() depends on besides the parameters: "step", "lr" and
+    // each per-parameter buffer, e.g. "exp_avg.0", "exp_avg.1", ...
+    StateDict state() const;
     // Restores state(); throws naming any entry that is missing or of the
     // wrong shape.
-    virtual void load_state(const StateDict& state);
+    void load_state(const StateDict& state);
 
 protected:
-    // One buffer per parameter, zero, of the parameter's shape.
-    std::vector<Array> zero_buffers() const;
-    void save_buffers(StateDict& out, const std::string& name, const std::vector<Array>& bufs) const;
-    void load_buffers(const StateDict& in, const std::string& name, std::vector<Array>& bufs) const;
+    // Registers a set of per-parameter buffers (zero, each of its parameter's
+    // shape) under `name`, so state()/load_state() carry it.
+    std::vector<Array>& add_buffers(const std::string& name);
+
+    // f(i, weights, gradient, n) for every parameter that has a gradient.
+    template <class F>
+    void for_each_gradient(F f) {
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            Tensor& p = params_[i];
+            if (p.has_grad()) f(i, p.mutable_value().data(), p.grad().data(), p.numel());
+        }
+    }
 
     std::vector<Tensor> params_;
     real lr_;
     std::size_t steps_ = 0;
+
+private:
+    // a deque: add_buffers hands out references that must stay valid
+    std::deque<std::pair<std::string, std::vector<Array>>> buffers_;
 };
 
 }  // namespace optim

@@ -19,12 +19,10 @@ class RMSProp : public Optimizer {
 public:
     RMSProp(std::vector<Tensor> params, RMSPropOptions options = {});
     void step() override;
-    StateDict state() const override;
-    void load_state(const StateDict& state) override;
 
 private:
     RMSPropOptions o_;
-    std::vector<Array> square_avg_;
+    std::vector<Array>& square_avg_;
 };
 
 }  // namespace optim

@@ -4,20 +4,16 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace optim {
 
-SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params), o.lr), o_(o) {
+SGD::SGD(std::vector<Tensor> params, SGDOptions o)
+    : Optimizer(std::move(params), o.lr), o_(o), velocity_(add_buffers("velocity")) {
     if (o.nesterov && o.momentum <= 0) fail<ValueError>("SGD: nesterov needs momentum > 0");
-    velocity_ = zero_buffers();
 }
 
 void SGD::step() {
     ++steps_;
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-        Tensor& p = params_[i];
-        if (!p.has_grad()) continue;
-        real* w = p.mutable_value().data();
-        const real* g0 = p.grad().data();
+    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t n) {
         real* v = velocity_[i].data();
-        for (std::size_t k = 0; k < p.numel(); ++k) {
+        for (std::size_t k = 0; k < n; ++k) {
             real g = g0[k] + o_.weight_decay * w[k];
             if (o_.momentum != 0) {
                 v[k] = o_.momentum * v[k] + g;  // v starts at 0, so the first step gives v = g
@@ -25,18 +21,7 @@ void SGD::step() {
             }
             w[k] -= lr_ * g;
         }
-    }
-}
-
-StateDict SGD::state() const {
-    StateDict s = Optimizer::state();
-    save_buffers(s, "velocity", velocity_);
-    return s;
-}
-
-void SGD::load_state(const StateDict& s) {
-    Optimizer::load_state(s);
-    load_buffers(s, "velocity", velocity_);
+    });
 }
 
 }  // namespace optim

@@ -21,12 +21,10 @@ class SGD : public Optimizer {
 public:
     SGD(std::vector<Tensor> params, SGDOptions options = {});
     void step() override;
-    StateDict state() const override;
-    void load_state(const StateDict& state) override;
 
 private:
     SGDOptions o_;
-    std::vector<Array> velocity_;
+    std::vector<Array>& velocity_;
 };
 
 }  // namespace optim
