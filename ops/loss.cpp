@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "../autograd/tape.hpp"
+#include "vecmath.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -32,12 +33,16 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
     const real* z = logits.data();
     for (std::size_t k = 0; k < N; ++k) {
         const real* zk = z + k * C;
+        real* pk = prob.data() + k * C;
         real m = zk[0];
         for (std::size_t c = 1; c < C; ++c) m = std::max(m, zk[c]);
+        for (std::size_t c = 0; c < C; ++c) pk[c] = zk[c] - m;
+        vec_exp(pk, pk, C);  // exp(z - m), vectorised
         real sum = 0;
-        for (std::size_t c = 0; c < C; ++c) sum += std::exp(zk[c] - m);
+        for (std::size_t c = 0; c < C; ++c) sum += pk[c];
         const real log_sum = std::log(sum);  // log-sum-exp minus m, kept apart from m for precision
-        for (std::size_t c = 0; c < C; ++c) prob.data()[k * C + c] = std::exp((zk[c] - m) - log_sum);
+        const real inv = real(1) / sum;
+        for (std::size_t c = 0; c < C; ++c) pk[c] *= inv;
         const Index t = targets.data()[k];
         if (t != ignore_index) per.data()[k] = log_sum - (zk[t] - m);
     }
