@@ -76,11 +76,12 @@ inline Array& grad_buffer(TensorImpl& t) {
 // copied otherwise. Saves an allocation and a copy per op.
 inline Array take_grad(TensorImpl& y) { return y.retains_grad ? y.grad : std::move(y.grad); }
 
-// dx += dy * d(i) for an elementwise op with one input, d(i) = dy_i/dx_i.
-// Either adds into the input's existing gradient, or scales the (stolen)
-// output gradient in place and hands it over: no temporary either way.
+// dx += dy * d(i) for an elementwise op whose input x has the output's shape,
+// d(i) = dy_i/dx_i. Either adds into x's existing gradient, or scales the
+// output gradient and hands it over -- taken rather than copied when `last`
+// (no later input of the same node still needs dy).
 template <class D>
-void elementwise_backward(TensorImpl& y, TensorImpl& x, D d) {
+void elementwise_backward(TensorImpl& y, TensorImpl& x, D d, bool last = true) {
     if (!x.requires_grad) return;
     const std::size_t n = y.grad.size();
     if (x.has_grad) {
@@ -88,7 +89,7 @@ void elementwise_backward(TensorImpl& y, TensorImpl& x, D d) {
         const real* gy = y.grad.data();
         for (std::size_t i = 0; i < n; ++i) gx[i] += gy[i] * d(i);
     } else {
-        Array g = take_grad(y);
+        Array g = last ? take_grad(y) : Array(y.grad);
         real* pg = g.data();
         for (std::size_t i = 0; i < n; ++i) pg[i] *= d(i);
         accumulate(x, std::move(g));

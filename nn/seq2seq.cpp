@@ -143,7 +143,8 @@ std::vector<Decoded> Seq2Seq::beam(const std::vector<Index>& src, Index bos, Ind
         }
         h = index_select(h, par);  // reorder the beams' state by parent
         context = index_select(context, par);
-        e = {index_select(one.keys, zeros), index_select(one.mask, zeros), Tensor()};
+        if (e.keys.shape()[0] != parents.size())  // the source repeated once per live beam
+            e = {index_select(one.keys, zeros), index_select(one.mask, zeros), Tensor()};
         Step s = step(e, prev, h, context);
         h = s.h;
         context = s.context;

@@ -31,24 +31,6 @@ Array zip(const Tensor& a, const Tensor& b, F f) {
     return y;
 }
 
-// dInput_i = dY * d(k) for same-shape operands; `last` lets it take dY's buffer.
-template <class D>
-void same_shape_grad(TensorImpl& y, std::size_t i, bool last, D d) {
-    TensorImpl& in = *y.inputs[i];
-    if (!in.requires_grad) return;
-    const std::size_t n = y.grad.size();
-    if (in.has_grad) {
-        real* gx = in.grad.data();
-        const real* gy = y.grad.data();
-        for (std::size_t k = 0; k < n; ++k) gx[k] += gy[k] * d(k);
-        return;
-    }
-    Array g = last ? take_grad(y) : Array(y.grad);
-    real* pg = g.data();
-    for (std::size_t k = 0; k < n; ++k) pg[k] *= d(k);
-    accumulate(in, std::move(g));
-}
-
 // dInput_i += dY for same-shape operands (add, and sub's first input)
 void pass_grad(TensorImpl& y, std::size_t i, bool last) {
     TensorImpl& in = *y.inputs[i];
@@ -76,7 +58,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
     if (same_shape("sub", a, b))
         return record("sub", zip(a, b, [](real x, real y) { return x - y; }), {a, b}, [](TensorImpl& y) {
             pass_grad(y, 0, false);
-            same_shape_grad(y, 1, true, [](std::size_t) { return real(-1); });
+            elementwise_backward(y, *y.inputs[1], [](std::size_t) { return real(-1); });
         });
     return record("sub", a.value() - b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
@@ -92,8 +74,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
         return record("mul", zip(a, b, [](real x, real y) { return x * y; }), {a, b}, [](TensorImpl& y) {
             const real* av = y.inputs[0]->value.data();
             const real* bv = y.inputs[1]->value.data();
-            same_shape_grad(y, 0, false, [bv](std::size_t k) { return bv[k]; });
-            same_shape_grad(y, 1, true, [av](std::size_t k) { return av[k]; });
+            elementwise_backward(y, *y.inputs[0], [bv](std::size_t k) { return bv[k]; }, /*last=*/false);
+            elementwise_backward(y, *y.inputs[1], [av](std::size_t k) { return av[k]; });
         });
     return record("mul", a.value() * b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
@@ -109,8 +91,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
         return record("div", zip(a, b, [](real x, real y) { return x / y; }), {a, b}, [](TensorImpl& y) {
             const real* av = y.inputs[0]->value.data();
             const real* bv = y.inputs[1]->value.data();
-            same_shape_grad(y, 0, false, [bv](std::size_t k) { return real(1) / bv[k]; });
-            same_shape_grad(y, 1, true, [av, bv](std::size_t k) { return -av[k] / (bv[k] * bv[k]); });
+            elementwise_backward(y, *y.inputs[0], [bv](std::size_t k) { return real(1) / bv[k]; }, /*last=*/false);
+            elementwise_backward(y, *y.inputs[1], [av, bv](std::size_t k) { return -av[k] / (bv[k] * bv[k]); });
         });
     return record("div", a.value() / b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
