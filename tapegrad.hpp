@@ -9,6 +9,7 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph_print.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/parallel.hpp"
 #include "autograd/random.hpp"
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"

@@ -1,5 +1,6 @@
 #include "gates.hpp"
 
+#include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
 #include "vecmath.hpp"
 
@@ -7,6 +8,15 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
+// body(r) for every row r of a batch of B rows of gates for hidden size H,
+// the rows shared among tapegrad's threads when there are enough of them.
+template <class F>
+void for_rows(std::size_t B, std::size_t H, F&& body) {
+    parallel_for(B, rows_per_grain(4 * H), [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t r = lo; r < hi; ++r) body(r);
+    });
+}
+
 // Checks gates [B, k*H] against a state [B, H]; returns H.
 std::size_t gate_width(const char* op, const Tensor& gates, std::size_t k, const Tensor& state) {
     if (gates.dim() != 2 || state.dim() != 2 || gates.shape()[0] != state.shape()[0] ||
@@ -23,7 +33,7 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
     const std::size_t H = gate_width("lstm_cell_state", gates, 4, c), B = c.shape()[0];
     Array act = Array::from_shape({B, 3 * H});  // i, f, g per row, kept for backward
     Array y = Array::from_shape({B, H});
-    for (std::size_t r = 0; r < B; ++r) {
+    for_rows(B, H, [&](std::size_t r) {
         const real* a = gates.data() + r * 4 * H;
         real* s = act.data() + r * 3 * H;
         vec_sigmoid(a, s, 2 * H);
@@ -31,7 +41,7 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
         const real* cp = c.data() + r * H;
         real* cn = y.data() + r * H;
         for (std::size_t j = 0; j < H; ++j) cn[j] = s[H + j] * cp[j] + s[j] * s[2 * H + j];
-    }
+    });
     return record("lstm_cell_state", std::move(y), {gates, c}, [act = std::move(act), B, H](TensorImpl& y) {
         TensorImpl& G = *y.inputs[0];
         TensorImpl& C = *y.inputs[1];
@@ -39,7 +49,7 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
         if (G.requires_grad) {
             real* dg = grad_buffer(G).data();
             const real* cv = C.value.data();
-            for (std::size_t r = 0; r < B; ++r) {
+            for_rows(B, H, [&](std::size_t r) {
                 const real* s = act.data() + r * 3 * H;
                 real* d = dg + r * 4 * H;
                 const real* dyr = dy + r * H;
@@ -50,12 +60,13 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
                     d[H + j] += dyr[j] * cr[j] * f * (1 - f);
                     d[2 * H + j] += dyr[j] * i * (1 - g * g);
                 }
-            }
+            });
         }
         if (C.requires_grad) {
             real* dc = grad_buffer(C).data();
-            for (std::size_t r = 0; r < B; ++r)
+            for_rows(B, H, [&](std::size_t r) {
                 for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dy[r * H + j] * act.data()[r * 3 * H + H + j];
+            });
         }
     });
 }
@@ -65,31 +76,31 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next) {
     const std::size_t H = gate_width("lstm_hidden", gates, 4, c_next), B = c_next.shape()[0];
     Array act = Array::from_shape({B, 2 * H});  // o, tanh(c') per row
     Array y = Array::from_shape({B, H});
-    for (std::size_t r = 0; r < B; ++r) {
+    for_rows(B, H, [&](std::size_t r) {
         real* s = act.data() + r * 2 * H;
         vec_sigmoid(gates.data() + r * 4 * H + 3 * H, s, H);
         vec_tanh(c_next.data() + r * H, s + H, H);
         real* h = y.data() + r * H;
         for (std::size_t j = 0; j < H; ++j) h[j] = s[j] * s[H + j];
-    }
+    });
     return record("lstm_hidden", std::move(y), {gates, c_next}, [act = std::move(act), B, H](TensorImpl& y) {
         TensorImpl& G = *y.inputs[0];
         TensorImpl& C = *y.inputs[1];
         const real* dy = y.grad.data();
         if (G.requires_grad) {
             real* dg = grad_buffer(G).data();
-            for (std::size_t r = 0; r < B; ++r) {
+            for_rows(B, H, [&](std::size_t r) {
                 const real* s = act.data() + r * 2 * H;
                 real* d = dg + r * 4 * H + 3 * H;
                 for (std::size_t j = 0; j < H; ++j) d[j] += dy[r * H + j] * s[H + j] * s[j] * (1 - s[j]);
-            }
+            });
         }
         if (C.requires_grad) {
             real* dc = grad_buffer(C).data();
-            for (std::size_t r = 0; r < B; ++r) {
+            for_rows(B, H, [&](std::size_t r) {
                 const real* s = act.data() + r * 2 * H;
                 for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dy[r * H + j] * s[j] * (1 - s[H + j] * s[H + j]);
-            }
+            });
         }
     });
 }
@@ -103,7 +114,7 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
         fail("gru_hidden: hidden gates {} differ from input gates {}", shape_str(hg.shape()), shape_str(xg.shape()));
     Array act = Array::from_shape({B, 3 * H});  // r, z, n per row
     Array y = Array::from_shape({B, H});
-    for (std::size_t r = 0; r < B; ++r) {
+    for_rows(B, H, [&](std::size_t r) {
         const real* x = xg.data() + r * 3 * H;
         const real* hh = hg.data() + r * 3 * H;
         real* s = act.data() + r * 3 * H;
@@ -114,7 +125,7 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
         const real* hp = h.data() + r * H;
         real* out = y.data() + r * H;
         for (std::size_t j = 0; j < H; ++j) out[j] = (1 - s[H + j]) * s[2 * H + j] + s[H + j] * hp[j];
-    }
+    });
     return record("gru_hidden", std::move(y), {xg, hg, h}, [act = std::move(act), B, H](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         TensorImpl& Hg = *y.inputs[1];
@@ -122,7 +133,7 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
         // pre-activation gradients [B, 3H]: r, z from both sides; n split below
         Array d = Array::from_shape({B, 3 * H});
         const real* dy = y.grad.data();
-        for (std::size_t r = 0; r < B; ++r) {
+        for_rows(B, H, [&](std::size_t r) {
             const real* s = act.data() + r * 3 * H;
             const real* hn = Hg.value.data() + r * 3 * H + 2 * H;
             const real* hp = Hp.value.data() + r * H;
@@ -134,25 +145,28 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
                 dr[j] = dn * hn[j] * rg * (1 - rg);
                 dr[H + j] = g * (hp[j] - n) * z * (1 - z);
             }
-        }
+        });
         if (X.requires_grad) {
             real* dx = grad_buffer(X).data();
-            for (std::size_t k = 0; k < B * 3 * H; ++k) dx[k] += d.data()[k];
+            for_rows(B, H, [&](std::size_t r) {
+                for (std::size_t k = r * 3 * H; k < (r + 1) * 3 * H; ++k) dx[k] += d.data()[k];
+            });
         }
         if (Hg.requires_grad) {
             real* dh = grad_buffer(Hg).data();
-            for (std::size_t r = 0; r < B; ++r) {
+            for_rows(B, H, [&](std::size_t r) {
                 const real* s = act.data() + r * 3 * H;
                 const real* dr = d.data() + r * 3 * H;
                 real* o = dh + r * 3 * H;
                 for (std::size_t j = 0; j < 2 * H; ++j) o[j] += dr[j];
                 for (std::size_t j = 0; j < H; ++j) o[2 * H + j] += dr[2 * H + j] * s[j];  // dh_n = dx_n r
-            }
+            });
         }
         if (Hp.requires_grad) {
             real* dh = grad_buffer(Hp).data();
-            for (std::size_t r = 0; r < B; ++r)
+            for_rows(B, H, [&](std::size_t r) {
                 for (std::size_t j = 0; j < H; ++j) dh[r * H + j] += dy[r * H + j] * act.data()[r * 3 * H + H + j];
+            });
         }
     });
 }

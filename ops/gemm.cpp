@@ -1,5 +1,9 @@
 #include "gemm.hpp"
 
+#include <algorithm>
+
+#include "../autograd/parallel.hpp"
+
 // The config first: it defines HAVE_CBLAS, without which cxxblas silently
 // falls back to its slow generic loops instead of calling OpenBLAS.
 #include <xtensor-blas/xblas_config.hpp>
@@ -12,6 +16,25 @@
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
+namespace {
+
+void blas_gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, real alpha, const real* A,
+               std::size_t lda, const real* B, std::size_t ldb, real beta, real* C, std::size_t ldc) {
+    using I = xt::blas_index_t;
+    cxxblas::gemm<I>(cxxblas::StorageOrder::RowMajor, trans_a ? cxxblas::Transpose::Trans : cxxblas::Transpose::NoTrans,
+                     trans_b ? cxxblas::Transpose::Trans : cxxblas::Transpose::NoTrans, static_cast<I>(M),
+                     static_cast<I>(N), static_cast<I>(K), alpha, A, static_cast<I>(lda), B, static_cast<I>(ldb), beta,
+                     C, static_cast<I>(ldc));
+}
+
+// Below this many flops a product is cheaper on one thread than the hand-off
+// to a second (about a microsecond while the workers spin).
+constexpr double kSplitFlops = 1 << 19;
+// Slab edges fall on multiples of a vector register of floats.
+constexpr std::size_t kSlabAlign = 16;
+
+}  // namespace
+
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, real alpha, const real* A,
           std::size_t lda, const real* B, std::size_t ldb, real beta, real* C, std::size_t ldc) {
     if (M == 0 || N == 0) return;
@@ -20,11 +43,29 @@ void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
             for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0 ? real(0) : beta * C[i * ldc + j];
         return;
     }
-    using I = xt::blas_index_t;
-    cxxblas::gemm<I>(cxxblas::StorageOrder::RowMajor, trans_a ? cxxblas::Transpose::Trans : cxxblas::Transpose::NoTrans,
-                     trans_b ? cxxblas::Transpose::Trans : cxxblas::Transpose::NoTrans, static_cast<I>(M),
-                     static_cast<I>(N), static_cast<I>(K), alpha, A, static_cast<I>(lda), B, static_cast<I>(ldb), beta,
-                     C, static_cast<I>(ldc));
+    const std::size_t threads = num_threads();
+    if (threads > 1 && 2.0 * double(M) * double(N) * double(K) >= kSplitFlops) {
+        // One slab of C per thread, cut across the longer of its two sides:
+        // rows of C are rows of op(A), columns of C are columns of op(B).
+        const bool by_rows = M >= N;
+        const std::size_t side = by_rows ? M : N;
+        std::size_t slab = (side + threads - 1) / threads;
+        slab = (slab + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
+        const std::size_t parts = (side + slab - 1) / slab;
+        if (parts > 1) {
+            parallel_parts(parts, [&](std::size_t p) {
+                const std::size_t lo = p * slab, n = std::min(slab, side - lo);
+                if (by_rows)
+                    blas_gemm(trans_a, trans_b, n, N, K, alpha, trans_a ? A + lo : A + lo * lda, lda, B, ldb, beta,
+                              C + lo * ldc, ldc);
+                else
+                    blas_gemm(trans_a, trans_b, M, n, K, alpha, A, lda, trans_b ? B + lo * ldb : B + lo, ldb, beta,
+                              C + lo, ldc);
+            });
+            return;
+        }
+    }
+    blas_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

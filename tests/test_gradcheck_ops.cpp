@@ -135,7 +135,7 @@ TEST_CASE("gradcheck: softmax and log_softmax along every axis", "[gradcheck]") 
     }
 }
 
-TEST_CASE("gradcheck: cross_entropy with padding, every reduction; mse", "[gradcheck]") {
+TEST_CASE("gradcheck: cross_entropy with padding, every reduction, and mse", "[gradcheck]") {
     Tensor logits = rnd({4, 5}, 91, -2, 2);
     IndexArray t = {3, -100, 0, 4};
     CHECK_GRADS([t](const V& in) { return cross_entropy(in[0], t); }, logits);

@@ -34,7 +34,7 @@ struct TinyLM : Module {
 };
 }  // namespace
 
-TEST_CASE("submodules nest their names; tied weights are listed once and get both gradients", "[nn]") {
+TEST_CASE("submodules nest their names, and tied weights are listed once and get both gradients", "[nn]") {
     TinyLM m;
     auto named = m.named_parameters();
     CHECK(named.front().first == "emb.weight");

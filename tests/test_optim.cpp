@@ -68,9 +68,9 @@ TEST_CASE("parameters without a gradient are left alone", "[optim]") {
     CHECK_FALSE(close(a.value(), b0, 0));
 }
 
-TEST_CASE("clip_grad_norm returns the norm and rescales to max_norm; clip_grad_value clamps", "[optim]") {
+TEST_CASE("clip_grad_norm returns the norm and rescales to max_norm, and clip_grad_value clamps", "[optim]") {
     Tensor a = Tensor::from({3, 0}, make_shape({2}), true), b = Tensor::from({4}, make_shape({1}), true);
-    sum(a * a * real(0.5) + b * b * real(0.5)).backward();  // grads = values: global norm 5
+    (sum(a * a * real(0.5)) + sum(b * b * real(0.5))).backward();  // grads = values: global norm 5
     const double norm = clip_grad_norm({a, b}, 1.0);
     CHECK(norm == Approx(5));
     CHECK(a.grad()(0) == Approx(0.6).epsilon(1e-5));

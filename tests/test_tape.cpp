@@ -53,7 +53,7 @@ TEST_CASE("inputs that do not require grad get no gradient and cost nothing", "[
     CHECK_FALSE(x.has_grad());
 }
 
-TEST_CASE("detach cuts the tape; the value is kept", "[tape]") {
+TEST_CASE("detach cuts the tape and keeps the value", "[tape]") {
     Tensor w = rnd({2}, 5);
     Tensor h = w * real(2);
     Tensor d = h.detach();
@@ -64,7 +64,7 @@ TEST_CASE("detach cuts the tape; the value is kept", "[tape]") {
     CHECK(close(w.grad(), h.value(), kValueTol));
 }
 
-TEST_CASE("the graph is freed after backward; a second walk is a clear error", "[tape]") {
+TEST_CASE("the graph is freed after backward, and a second walk is a clear error", "[tape]") {
     Tensor w = rnd({3}, 6);
     Tensor y = sum(tanh(w) * real(2));
     y.backward();

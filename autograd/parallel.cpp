@@ -1,0 +1,185 @@
+#include "parallel.hpp"
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "error.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    std::this_thread::yield();
+#endif
+}
+
+// A worker spins this long after its last job before going to sleep: long
+// enough to bridge the elementwise ops between two GEMMs of a recurrent step,
+// short enough not to hold a core while the program does something else.
+constexpr auto kSpin = std::chrono::microseconds(300);
+
+// Tell the BLAS to stay on the calling thread, so that the pool's slabs do
+// not each start BLAS threads of their own. Looked up at run time: with a
+// BLAS that has no such switch (reference BLAS is single-threaded anyway),
+// nothing is done.
+void blas_single_threaded() {
+    using SetThreads = void (*)(int);
+    for (const char* name : {"openblas_set_num_threads", "goto_set_num_threads"})
+        if (void* f = dlsym(RTLD_DEFAULT, name)) {
+            reinterpret_cast<SetThreads>(f)(1);
+            return;
+        }
+}
+
+std::size_t threads_from_environment() {
+    for (const char* var : {"TAPEGRAD_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}) {
+        const char* v = std::getenv(var);
+        if (!v || !*v) continue;
+        char* end = nullptr;
+        long n = std::strtol(v, &end, 10);
+        if (*end != '\0' || n < 1 || n > 1024)
+            fail<ValueError>("tapegrad threads: {}={:?} is not a thread count (1 to 1024)", var, std::string(v));
+        return static_cast<std::size_t>(n);
+    }
+    unsigned hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : hw;
+}
+
+class Pool {
+public:
+    explicit Pool(std::size_t threads) {
+        blas_single_threaded();
+        for (std::size_t i = 1; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+        for (std::size_t i = 0; i < workers_.size(); ++i)
+            workers_[i]->thread = std::thread([this, i] { work(*workers_[i], i + 1); });
+    }
+    ~Pool() {
+        stop_.store(true);
+        { std::lock_guard<std::mutex> lock(mutex_); }
+        wake_.notify_all();
+        for (auto& w : workers_) w->thread.join();
+    }
+    std::size_t threads() const { return workers_.size() + 1; }
+
+    void run(std::size_t parts, detail::PartFn fn, void* ctx) {
+        if (parts > threads())
+            fail<ValueError>("parallel_parts: {} parts for {} threads", parts, threads());
+        if (parts <= 1 || busy_.test_and_set(std::memory_order_acquire)) {
+            for (std::size_t p = 0; p < parts; ++p) fn(ctx, p);
+            return;
+        }
+        fn_ = fn;
+        ctx_ = ctx;
+        ++job_;
+        for (std::size_t p = 1; p < parts; ++p) workers_[p - 1]->ticket.store(job_);
+        if (sleeping_.load() > 0) {  // seq_cst pairs with the worker's increment: no lost wake-up
+            { std::lock_guard<std::mutex> lock(mutex_); }
+            wake_.notify_all();
+        }
+        fn(ctx, 0);
+        for (std::size_t p = 1; p < parts; ++p)
+            while (workers_[p - 1]->done.load(std::memory_order_acquire) != job_) cpu_relax();
+        busy_.clear(std::memory_order_release);
+    }
+
+private:
+    struct Worker {
+        std::atomic<std::uint64_t> ticket{0};  // the job it is asked to run
+        std::atomic<std::uint64_t> done{0};    // the last job it finished
+        std::thread thread;
+    };
+
+    void work(Worker& w, std::size_t part) {
+        std::uint64_t seen = 0;
+        for (;;) {
+            std::uint64_t job = w.ticket.load(std::memory_order_acquire);
+            auto idle_since = std::chrono::steady_clock::now();
+            for (unsigned spins = 0; job == seen && !stop_.load(std::memory_order_relaxed); ++spins) {
+                cpu_relax();
+                if ((spins & 255) == 255 && std::chrono::steady_clock::now() - idle_since > kSpin) {
+                    sleeping_.fetch_add(1);
+                    std::unique_lock<std::mutex> lock(mutex_);
+                    wake_.wait(lock, [&] { return w.ticket.load() != seen || stop_.load(); });
+                    sleeping_.fetch_sub(1);
+                }
+                job = w.ticket.load(std::memory_order_acquire);
+            }
+            if (stop_.load()) return;
+            seen = job;
+            fn_(ctx_, part);
+            w.done.store(job, std::memory_order_release);
+        }
+    }
+
+    std::vector<std::unique_ptr<Worker>> workers_;
+    detail::PartFn fn_ = nullptr;  // written before the tickets, read after them
+    void* ctx_ = nullptr;
+    std::uint64_t job_ = 0;
+    std::atomic_flag busy_ = ATOMIC_FLAG_INIT;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> sleeping_{0};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+};
+
+// The process's pool, made on first use. At exit the holder joins the
+// workers; a tapegrad call from a later static destructor runs serially.
+std::mutex pool_mutex;  // guards making and replacing the pool
+std::atomic<Pool*> pool_current{nullptr};
+std::atomic<bool> pool_gone{false};
+struct PoolHolder {
+    std::unique_ptr<Pool> pool;
+    ~PoolHolder() {
+        pool_gone.store(true);
+        pool_current.store(nullptr);
+    }
+} pool_holder;
+
+Pool* pool() {
+    if (Pool* p = pool_current.load(std::memory_order_acquire)) return p;
+    if (pool_gone.load()) return nullptr;
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    if (!pool_holder.pool) pool_holder.pool = std::make_unique<Pool>(threads_from_environment());
+    pool_current.store(pool_holder.pool.get(), std::memory_order_release);
+    return pool_holder.pool.get();
+}
+
+}  // namespace
+
+std::size_t num_threads() {
+    Pool* p = pool();
+    return p ? p->threads() : 1;
+}
+
+void set_num_threads(std::size_t n) {
+    if (n < 1 || n > 1024) fail<ValueError>("set_num_threads: {} is not a thread count (1 to 1024)", n);
+    if (num_threads() == n || pool_gone.load()) return;
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    pool_current.store(nullptr);
+    pool_holder.pool.reset();  // joins the old workers before the new ones start
+    pool_holder.pool = std::make_unique<Pool>(n);
+    pool_current.store(pool_holder.pool.get(), std::memory_order_release);
+}
+
+namespace detail {
+void run_parts(std::size_t parts, PartFn fn, void* ctx) {
+    if (Pool* p = pool()) return p->run(parts, fn, ctx);
+    for (std::size_t part = 0; part < parts; ++part) fn(ctx, part);
+}
+}  // namespace detail
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad
