@@ -33,7 +33,7 @@ State LSTMCell::step(const Tensor& x_t, const State& state) const {
     check_state("LSTMCell", x_t, state);
     const Tensor& h = state[0];
     const Tensor& c = state[1];
-    Tensor gates = x_t + linear(h, weight_hh, bias_hh);  // [B, 4H]: i, f, g, o before activation
+    Tensor gates = linear_add(x_t, h, weight_hh, bias_hh);  // x_t + W_hh h + b_hh: [B, 4H], i, f, g, o
     // The same as, written op by op,
     //     auto [i, f, g, o] = chunk(gates, 4, 1);
     //     c_next = sigmoid(f) * c + sigmoid(i) * tanh(g);

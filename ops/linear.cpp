@@ -1,4 +1,4 @@
-// Y = X W^T + b  =>  dX = G W,  dW = G^T X,  db = sum of G over rows.
+// Y = A + X W^T + b  =>  dX = G W,  dW = G^T X,  db = sum of G over rows,  dA = G.
 //
 // A recurrent layer calls linear(h_t, W_hh, b_hh) once per step, so dW would
 // be T small GEMMs (K = batch) each reading and writing all of dW. Instead,
@@ -47,9 +47,7 @@ void flush(Key key, bool completed) {
     s.b.reset();
 }
 
-void stage(TensorImpl& y, std::size_t rows, std::size_t in, std::size_t out) {
-    const ImplPtr& W = y.inputs[1];
-    const ImplPtr b = y.inputs.size() > 2 ? y.inputs[2] : nullptr;
+void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, std::size_t in, std::size_t out) {
     const Key key{W.get(), b.get()};
     Staged& s = t_staged[key];
     if (!s.W) {  // first contribution in this walk
@@ -65,51 +63,75 @@ void stage(TensorImpl& y, std::size_t rows, std::size_t in, std::size_t out) {
     std::memcpy(s.X.data() + s.rows * in, y.inputs[0]->value.data(), rows * in * sizeof(real));
     s.rows += rows;
 }
-}  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
-    if (W.dim() != 2) fail("linear: weight must be [out, in], got {}", shape_str(W.shape()));
+// y = a + x W^T + b; `a` (the addend) and b may be undefined.
+Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b) {
+    if (W.dim() != 2) fail("{}: weight must be [out, in], got {}", op, shape_str(W.shape()));
     if (x.dim() == 0 || x.shape().back() != W.shape()[1])
-        fail("linear: input {} does not end in the weight's in-features {} (weight {})", shape_str(x.shape()),
+        fail("{}: input {} does not end in the weight's in-features {} (weight {})", op, shape_str(x.shape()),
              W.shape()[1], shape_str(W.shape()));
-    const bool has_bias = b.defined();
+    const bool has_bias = b.defined(), has_addend = a.defined();
     if (has_bias && (b.dim() != 1 || b.shape()[0] != W.shape()[0]))
-        fail("linear: bias {} does not match the weight's out-features {} (weight {})", shape_str(b.shape()),
+        fail("{}: bias {} does not match the weight's out-features {} (weight {})", op, shape_str(b.shape()),
              W.shape()[0], shape_str(W.shape()));
     const std::size_t in = W.shape()[1], out = W.shape()[0], rows = x.numel() / in;
     Shape ys = x.shape();
     ys.back() = out;
+    if (has_addend && a.shape() != ys)
+        fail("{}: addend {} differs from the product's shape {} (input {}, weight {})", op, shape_str(a.shape()),
+             shape_str(ys), shape_str(x.shape()), shape_str(W.shape()));
     Array y = Array::from_shape(ys);
-    if (has_bias)
-        for (std::size_t r = 0; r < rows; ++r) std::memcpy(y.data() + r * out, b.data(), out * sizeof(real));
-    gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias ? 1 : 0, y.data(), out);
+    // The GEMM accumulates onto what y starts as: the addend and/or bias rows.
+    real* yd = y.data();
+    if (has_addend) {
+        std::memcpy(yd, a.data(), rows * out * sizeof(real));
+        if (has_bias)
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t o = 0; o < out; ++o) yd[r * out + o] += b.data()[o];
+    } else if (has_bias) {
+        for (std::size_t r = 0; r < rows; ++r) std::memcpy(yd + r * out, b.data(), out * sizeof(real));
+    }
+    gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias || has_addend ? 1 : 0, yd, out);
 
-    auto backward = [rows, in, out](TensorImpl& y) {
+    // inputs: x, W, then b and a where given
+    auto backward = [rows, in, out, has_bias, has_addend](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
-        TensorImpl& W = *y.inputs[1];
-        TensorImpl* B = y.inputs.size() > 2 ? y.inputs[2].get() : nullptr;
+        const ImplPtr& W = y.inputs[1];
+        const ImplPtr B = has_bias ? y.inputs[2] : nullptr;
+        TensorImpl* A = has_addend ? y.inputs.back().get() : nullptr;
         const real* g = y.grad.data();
         if (X.requires_grad) {  // grad_beta first: it may allocate X.grad
             const real beta = grad_beta(X);
-            gemm(false, false, rows, in, out, 1, g, out, W.value.data(), in, beta, X.grad.data(), in);
+            gemm(false, false, rows, in, out, 1, g, out, W->value.data(), in, beta, X.grad.data(), in);
         }
-        const bool bias_grad = B && B->requires_grad;
-        if (W.requires_grad && W.is_leaf() && rows <= kStageRows) {
-            stage(y, rows, in, out);  // dW and db at the end of the walk
-            return;
+        if (W->requires_grad && W->is_leaf() && rows <= kStageRows) {
+            stage(y, W, B, rows, in, out);  // dW and db at the end of the walk
+        } else {
+            if (W->requires_grad) {
+                const real beta = grad_beta(*W);
+                gemm(true, false, out, in, rows, 1, g, out, X.value.data(), in, beta, W->grad.data(), in);
+            }
+            if (B && B->requires_grad) {
+                real* db = grad_buffer(*B).data();
+                for (std::size_t r = 0; r < rows; ++r)
+                    for (std::size_t o = 0; o < out; ++o) db[o] += g[r * out + o];
+            }
         }
-        if (W.requires_grad) {
-            const real beta = grad_beta(W);
-            gemm(true, false, out, in, rows, 1, g, out, X.value.data(), in, beta, W.grad.data(), in);
-        }
-        if (bias_grad) {
-            real* db = grad_buffer(*B).data();
-            for (std::size_t r = 0; r < rows; ++r)
-                for (std::size_t o = 0; o < out; ++o) db[o] += g[r * out + o];
-        }
+        if (A && A->requires_grad) accumulate(*A, take_grad(y));  // da = dy; nothing reads dy after this
     };
-    if (has_bias) return record("linear", std::move(y), {x, W, b}, backward);
-    return record("linear", std::move(y), {x, W}, backward);
+    if (has_bias && has_addend) return record(op, std::move(y), {x, W, b, a}, backward);
+    if (has_bias) return record(op, std::move(y), {x, W, b}, backward);
+    if (has_addend) return record(op, std::move(y), {x, W, a}, backward);
+    return record(op, std::move(y), {x, W}, backward);
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) { return affine("linear", Tensor(), x, W, b); }
+
+Tensor linear_add(const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b) {
+    if (!a.defined()) fail<ValueError>("linear_add: the addend is undefined (use linear)");
+    return affine("linear_add", a, x, W, b);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

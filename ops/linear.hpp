@@ -11,5 +11,11 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 // Leading axes are folded into one, so [T, B, in] is a single GEMM.
 Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b = Tensor());
 
+// a + linear(x, W, b) in one op: the GEMM accumulates onto a copy of `a`
+// (shape [..., out]) instead of a separate add making another pass and
+// another node. A recurrent step's pre-activation, W_ih x_t + W_hh h + b,
+// is linear_add(projected x_t, h, W_hh, b_hh).
+Tensor linear_add(const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b = Tensor());
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

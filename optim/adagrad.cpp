@@ -11,9 +11,9 @@ Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions o)
 
 void Adagrad::step() {
     ++steps_;
-    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t n) {
+    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t k0, std::size_t k1) {
         real* s = sum_[i].data();
-        for (std::size_t k = 0; k < n; ++k) {
+        for (std::size_t k = k0; k < k1; ++k) {
             const real g = g0[k] + o_.weight_decay * w[k];
             s[k] += g * g;
             w[k] -= lr_ * g / (std::sqrt(s[k]) + o_.eps);

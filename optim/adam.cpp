@@ -18,12 +18,12 @@ void Adam::step() {
     const double c2 = 1 - std::pow(double(o_.beta2), double(steps_));
     const real step_size = static_cast<real>(lr_ / c1);
     const real inv_sqrt_c2 = static_cast<real>(1 / std::sqrt(c2));
-    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t n) {
+    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t k0, std::size_t k1) {
         real* m = m_[i].data();
         real* v = v_[i].data();
         const bool l2 = o_.weight_decay != 0 && !o_.decoupled_weight_decay;
         const real shrink = o_.decoupled_weight_decay ? real(1) - lr_ * o_.weight_decay : real(1);
-        for (std::size_t k = 0; k < n; ++k) {
+        for (std::size_t k = k0; k < k1; ++k) {
             const real g = l2 ? g0[k] + o_.weight_decay * w[k] : g0[k];
             m[k] = o_.beta1 * m[k] + (1 - o_.beta1) * g;
             v[k] = o_.beta2 * v[k] + (1 - o_.beta2) * g * g;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../autograd/parallel.hpp"
 #include "../autograd/tensor.hpp"
 
 namespace tapegrad {
@@ -39,12 +40,18 @@ protected:
     // shape) under `name`, so state()/load_state() carry it.
     std::vector<Array>& add_buffers(const std::string& name);
 
-    // f(i, weights, gradient, n) for every parameter that has a gradient.
+    // f(i, weights, gradient, k0, k1): update elements [k0, k1) of every
+    // parameter i that has a gradient. A large parameter's range is shared
+    // among tapegrad's threads; each element's update is independent, so the
+    // result does not depend on the thread count.
     template <class F>
     void for_each_gradient(F f) {
         for (std::size_t i = 0; i < params_.size(); ++i) {
             Tensor& p = params_[i];
-            if (p.has_grad()) f(i, p.mutable_value().data(), p.grad().data(), p.numel());
+            if (!p.has_grad()) continue;
+            real* w = p.mutable_value().data();
+            const real* g = p.grad().data();
+            parallel_for(p.numel(), kElementGrain, [&](std::size_t k0, std::size_t k1) { f(i, w, g, k0, k1); });
         }
     }
 

@@ -13,9 +13,9 @@ RMSProp::RMSProp(std::vector<Tensor> params, RMSPropOptions o)
 
 void RMSProp::step() {
     ++steps_;
-    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t n) {
+    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t k0, std::size_t k1) {
         real* v = square_avg_[i].data();
-        for (std::size_t k = 0; k < n; ++k) {
+        for (std::size_t k = k0; k < k1; ++k) {
             const real g = g0[k] + o_.weight_decay * w[k];
             v[k] = o_.alpha * v[k] + (1 - o_.alpha) * g * g;
             w[k] -= lr_ * g / (std::sqrt(v[k]) + o_.eps);

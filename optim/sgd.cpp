@@ -11,9 +11,9 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o)
 
 void SGD::step() {
     ++steps_;
-    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t n) {
+    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t k0, std::size_t k1) {
         real* v = velocity_[i].data();
-        for (std::size_t k = 0; k < n; ++k) {
+        for (std::size_t k = k0; k < k1; ++k) {
             real g = g0[k] + o_.weight_decay * w[k];
             if (o_.momentum != 0) {
                 v[k] = o_.momentum * v[k] + g;  // v starts at 0, so the first step gives v = g

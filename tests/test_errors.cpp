@@ -20,6 +20,13 @@ TEST_CASE("matmul names both shapes", "[errors]") {
     require_throws_with<ShapeError>([&] { matmul(rnd({3}, 1), rnd({3, 4}, 2)); }, {"matmul:", "[3]", "[3, 4]"});
 }
 
+TEST_CASE("linear_add names the addend's shape and the product's", "[errors]") {
+    require_throws_with<ShapeError>([&] { linear_add(rnd({3, 4}, 1), rnd({3, 2}, 2), rnd({5, 2}, 3)); },
+                                    {"linear_add:", "addend [3, 4]", "[3, 5]", "weight [5, 2]"});
+    require_throws_with<ShapeError>([&] { linear_add(rnd({3, 5}, 1), rnd({3, 3}, 2), rnd({5, 2}, 3)); },
+                                    {"linear_add:", "[3, 3]", "in-features 2"});
+}
+
 TEST_CASE("shape ops report bad axes, ranges and sizes", "[errors]") {
     Tensor a = rnd({2, 3}, 1);
     require_throws_with<ValueError>([&] { slice(a, 1, 2, 5); }, {"slice:", "[2, 5)", "[2, 3]"});

@@ -70,6 +70,16 @@ TEST_CASE("gradcheck: linear with and without bias, 2-D and 3-D input", "[gradch
     CHECK_GRADS([](const V& in) { return linear(in[0], in[1], in[2]); }, rnd({2, 3, 4}, 42), W, b);
 }
 
+TEST_CASE("gradcheck: linear_add, with and without bias, addend used again downstream", "[gradcheck]") {
+    Tensor W = rnd({5, 4}, 43), b = rnd({5}, 44);
+    CHECK_GRADS([](const V& in) { return linear_add(in[0], in[1], in[2], in[3]); }, rnd({3, 5}, 45), rnd({3, 4}, 46),
+                W, b);
+    CHECK_GRADS([](const V& in) { return linear_add(in[0], in[1], in[2]); }, rnd({2, 3, 5}, 47), rnd({2, 3, 4}, 48), W);
+    // the addend also feeds another op: its gradient must be accumulated, not replaced
+    CHECK_GRADS([](const V& in) { return linear_add(in[0], in[1], in[2], in[3]) * in[0]; }, rnd({3, 5}, 49),
+                rnd({3, 4}, 50), W, b);
+}
+
 TEST_CASE("gradcheck: permute transpose reshape", "[gradcheck]") {
     Tensor a = rnd({2, 3, 4}, 41);
     CHECK_GRADS([](const V& in) { return permute(in[0], {2, 0, 1}); }, a);
