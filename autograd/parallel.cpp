@@ -26,10 +26,13 @@ inline void cpu_relax() {
 #endif
 }
 
-// A worker spins this long after its last job before going to sleep: long
-// enough to bridge the elementwise ops between two GEMMs of a recurrent step,
-// short enough not to hold a core while the program does something else.
-constexpr auto kSpin = std::chrono::microseconds(300);
+// After its last job a worker polls for the next one, first with a pause
+// between polls (a recurrent step's next GEMM is microseconds away), then
+// yielding the core between polls (bridging the serial stretches of a
+// training step: a loss, a concat, a small optimizer update -- a wake-up from
+// sleep costs ~40 us, more than most parallel jobs save), then sleeps.
+constexpr auto kSpin = std::chrono::microseconds(50);
+constexpr auto kYield = std::chrono::milliseconds(5);
 
 // Tell the BLAS to stay on the calling thread, so that the pool's slabs do
 // not each start BLAS threads of their own. Looked up at run time: with a
@@ -107,13 +110,23 @@ private:
         for (;;) {
             std::uint64_t job = w.ticket.load(std::memory_order_acquire);
             auto idle_since = std::chrono::steady_clock::now();
+            bool yielding = false;
             for (unsigned spins = 0; job == seen && !stop_.load(std::memory_order_relaxed); ++spins) {
-                cpu_relax();
-                if ((spins & 255) == 255 && std::chrono::steady_clock::now() - idle_since > kSpin) {
-                    sleeping_.fetch_add(1);
-                    std::unique_lock<std::mutex> lock(mutex_);
-                    wake_.wait(lock, [&] { return w.ticket.load() != seen || stop_.load(); });
-                    sleeping_.fetch_sub(1);
+                if (yielding)
+                    std::this_thread::yield();
+                else
+                    cpu_relax();
+                if ((spins & 63) == 63) {
+                    const auto idle = std::chrono::steady_clock::now() - idle_since;
+                    yielding = idle > kSpin;
+                    if (idle > kYield) {
+                        sleeping_.fetch_add(1);
+                        std::unique_lock<std::mutex> lock(mutex_);
+                        wake_.wait(lock, [&] { return w.ticket.load() != seen || stop_.load(); });
+                        sleeping_.fetch_sub(1);
+                        idle_since = std::chrono::steady_clock::now();
+                        yielding = false;
+                    }
                 }
                 job = w.ticket.load(std::memory_order_acquire);
             }

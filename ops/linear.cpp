@@ -8,9 +8,12 @@
 #include "linear.hpp"
 
 #include <cstring>
+#include <algorithm>
 #include <map>
+#include <memory>
 
 #include "../autograd/backward.hpp"
+#include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
 #include "gemm.hpp"
 
@@ -21,10 +24,29 @@ namespace {
 // Below this many rows a weight gradient is staged rather than computed.
 constexpr std::size_t kStageRows = 512;
 
+// Rows appended without first zero-filling them (as vector::resize would);
+// the capacity is kept across backward walks.
+struct RowBuffer {
+    std::unique_ptr<real[]> data;
+    std::size_t size = 0, capacity = 0;
+    real* append(std::size_t n) {
+        if (size + n > capacity) {
+            const std::size_t cap = std::max(size + n, 2 * capacity);
+            std::unique_ptr<real[]> bigger(new real[cap]);
+            if (size) std::memcpy(bigger.get(), data.get(), size * sizeof(real));
+            data = std::move(bigger);
+            capacity = cap;
+        }
+        real* p = data.get() + size;
+        size += n;
+        return p;
+    }
+};
+
 struct Staged {
-    ImplPtr W, b;               // kept alive until the flush
+    ImplPtr W, b;  // kept alive until the flush
     std::size_t in = 0, out = 0, rows = 0;
-    std::vector<real> G, X;     // [rows, out], [rows, in]; capacity kept across steps
+    RowBuffer G, X;  // [rows, out], [rows, in]
 };
 // Keyed by (weight, bias): a weight shared with different biases stages apart.
 using Key = std::pair<TensorImpl*, TensorImpl*>;
@@ -35,14 +57,20 @@ void flush(Key key, bool completed) {
     if (completed && s.rows) {
         TensorImpl& W = *s.W;
         const real beta = grad_beta(W);
-        gemm(true, false, s.out, s.in, s.rows, 1, s.G.data(), s.out, s.X.data(), s.in, beta, W.grad.data(), s.in);
-        if (s.b && s.b->requires_grad) {
+        gemm(true, false, s.out, s.in, s.rows, 1, s.G.data.get(), s.out, s.X.data.get(), s.in, beta, W.grad.data(),
+             s.in);
+        if (s.b && s.b->requires_grad) {  // db = column sums of G, a block of columns per thread
             real* db = grad_buffer(*s.b).data();
-            for (std::size_t r = 0; r < s.rows; ++r)
-                for (std::size_t o = 0; o < s.out; ++o) db[o] += s.G[r * s.out + o];
+            const real* G = s.G.data.get();
+            const std::size_t rows = s.rows, out = s.out;
+            parallel_for(out, std::max<std::size_t>(16, kElementGrain / std::max<std::size_t>(rows, 1)),
+                         [&](std::size_t lo, std::size_t hi) {
+                             for (std::size_t r = 0; r < rows; ++r)
+                                 for (std::size_t o = lo; o < hi; ++o) db[o] += G[r * out + o];
+                         });
         }
     }
-    s.rows = 0;
+    s.rows = s.G.size = s.X.size = 0;
     s.W.reset();
     s.b.reset();
 }
@@ -57,10 +85,8 @@ void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, 
         s.out = out;
         at_walk_end([key](bool completed) { flush(key, completed); });
     }
-    s.G.resize((s.rows + rows) * out);
-    s.X.resize((s.rows + rows) * in);
-    std::memcpy(s.G.data() + s.rows * out, y.grad.data(), rows * out * sizeof(real));
-    std::memcpy(s.X.data() + s.rows * in, y.inputs[0]->value.data(), rows * in * sizeof(real));
+    std::memcpy(s.G.append(rows * out), y.grad.data(), rows * out * sizeof(real));
+    std::memcpy(s.X.append(rows * in), y.inputs[0]->value.data(), rows * in * sizeof(real));
     s.rows += rows;
 }
 
