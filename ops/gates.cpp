@@ -33,12 +33,14 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
     const std::size_t H = gate_width("lstm_cell_state", gates, 4, c), B = c.shape()[0];
     Array act = Array::from_shape({B, 3 * H});  // i, f, g per row, kept for backward
     Array y = Array::from_shape({B, H});
+    const real* gd = gates.data();
+    const real* cd = c.data();
     for_rows(B, H, [&](std::size_t r) {
-        const real* a = gates.data() + r * 4 * H;
+        const real* a = gd + r * 4 * H;
         real* s = act.data() + r * 3 * H;
         vec_sigmoid(a, s, 2 * H);
         vec_tanh(a + 2 * H, s + 2 * H, H);
-        const real* cp = c.data() + r * H;
+        const real* cp = cd + r * H;
         real* cn = y.data() + r * H;
         for (std::size_t j = 0; j < H; ++j) cn[j] = s[H + j] * cp[j] + s[j] * s[2 * H + j];
     });
@@ -76,10 +78,12 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next) {
     const std::size_t H = gate_width("lstm_hidden", gates, 4, c_next), B = c_next.shape()[0];
     Array act = Array::from_shape({B, 2 * H});  // o, tanh(c') per row
     Array y = Array::from_shape({B, H});
+    const real* gd = gates.data();
+    const real* cd = c_next.data();
     for_rows(B, H, [&](std::size_t r) {
         real* s = act.data() + r * 2 * H;
-        vec_sigmoid(gates.data() + r * 4 * H + 3 * H, s, H);
-        vec_tanh(c_next.data() + r * H, s + H, H);
+        vec_sigmoid(gd + r * 4 * H + 3 * H, s, H);
+        vec_tanh(cd + r * H, s + H, H);
         real* h = y.data() + r * H;
         for (std::size_t j = 0; j < H; ++j) h[j] = s[j] * s[H + j];
     });
@@ -114,15 +118,18 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
         fail("gru_hidden: hidden gates {} differ from input gates {}", shape_str(hg.shape()), shape_str(xg.shape()));
     Array act = Array::from_shape({B, 3 * H});  // r, z, n per row
     Array y = Array::from_shape({B, H});
+    const real* xd = xg.data();
+    const real* hgd = hg.data();
+    const real* hd = h.data();
     for_rows(B, H, [&](std::size_t r) {
-        const real* x = xg.data() + r * 3 * H;
-        const real* hh = hg.data() + r * 3 * H;
+        const real* x = xd + r * 3 * H;
+        const real* hh = hgd + r * 3 * H;
         real* s = act.data() + r * 3 * H;
         for (std::size_t j = 0; j < 2 * H; ++j) s[j] = x[j] + hh[j];
         vec_sigmoid(s, s, 2 * H);
         for (std::size_t j = 0; j < H; ++j) s[2 * H + j] = x[2 * H + j] + s[j] * hh[2 * H + j];
         vec_tanh(s + 2 * H, s + 2 * H, H);
-        const real* hp = h.data() + r * H;
+        const real* hp = hd + r * H;
         real* out = y.data() + r * H;
         for (std::size_t j = 0; j < H; ++j) out[j] = (1 - s[H + j]) * s[2 * H + j] + s[H + j] * hp[j];
     });

@@ -109,13 +109,16 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
     Array y = Array::from_shape(ys);
     // The GEMM accumulates onto what y starts as: the addend and/or bias rows.
     real* yd = y.data();
+    const real* bd = has_bias ? b.data() : nullptr;
     if (has_addend) {
-        std::memcpy(yd, a.data(), rows * out * sizeof(real));
+        const real* ad = a.data();
         if (has_bias)
             for (std::size_t r = 0; r < rows; ++r)
-                for (std::size_t o = 0; o < out; ++o) yd[r * out + o] += b.data()[o];
+                for (std::size_t o = 0; o < out; ++o) yd[r * out + o] = ad[r * out + o] + bd[o];
+        else
+            std::memcpy(yd, ad, rows * out * sizeof(real));
     } else if (has_bias) {
-        for (std::size_t r = 0; r < rows; ++r) std::memcpy(yd + r * out, b.data(), out * sizeof(real));
+        for (std::size_t r = 0; r < rows; ++r) std::memcpy(yd + r * out, bd, out * sizeof(real));
     }
     gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias || has_addend ? 1 : 0, yd, out);
 

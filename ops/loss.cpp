@@ -77,8 +77,9 @@ Tensor mse(const Tensor& a, const Tensor& b) {
         fail("mse: shapes {} and {} differ", shape_str(a.shape()), shape_str(b.shape()));
     const std::size_t n = a.numel();
     double acc = 0;
+    const real *ad = a.data(), *bd = b.data();
     for (std::size_t k = 0; k < n; ++k) {
-        const double d = double(a.data()[k]) - double(b.data()[k]);
+        const double d = double(ad[k]) - double(bd[k]);
         acc += d * d;
     }
     return record("mse", Array(static_cast<real>(n ? acc / double(n) : 0.0)), {a, b}, [n](TensorImpl& y) {

@@ -52,7 +52,8 @@ Tensor scaled_total(const char* op, const Tensor& x, bool average) {
     const std::size_t n = x.numel();
     const real scale = average ? (n ? real(1) / real(n) : real(0)) : real(1);
     double acc = 0;  // double accumulator: a float sum of 1e6 terms loses digits
-    for (std::size_t k = 0; k < n; ++k) acc += x.data()[k];
+    const real* xd = x.data();
+    for (std::size_t k = 0; k < n; ++k) acc += xd[k];
     return record(op, Array(static_cast<real>(acc * scale)), {x}, [scale](TensorImpl& y) {
         TensorImpl& in = *y.inputs[0];
         accumulate(in, Array(in.value.shape(), scale * y.grad.data()[0]));
