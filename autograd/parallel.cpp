@@ -61,19 +61,22 @@ std::size_t threads_from_environment() {
     return hw == 0 ? 1 : hw;
 }
 
+// Jobs are handed out part by part: whoever is free claims the next part of
+// the current job, the calling thread included. A worker that is late (a vCPU
+// descheduled for a few hundred microseconds is common on shared machines)
+// then costs nothing: the caller runs the unclaimed parts itself instead of
+// waiting for it.
 class Pool {
 public:
     explicit Pool(std::size_t threads) {
         blas_single_threaded();
-        for (std::size_t i = 1; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
-        for (std::size_t i = 0; i < workers_.size(); ++i)
-            workers_[i]->thread = std::thread([this, i] { work(*workers_[i], i + 1); });
+        for (std::size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
     }
     ~Pool() {
         stop_.store(true);
         { std::lock_guard<std::mutex> lock(mutex_); }
         wake_.notify_all();
-        for (auto& w : workers_) w->thread.join();
+        for (auto& w : workers_) w.join();
     }
     std::size_t threads() const { return workers_.size() + 1; }
 
@@ -86,29 +89,41 @@ public:
         }
         fn_ = fn;
         ctx_ = ctx;
-        ++job_;
-        for (std::size_t p = 1; p < parts; ++p) workers_[p - 1]->ticket.store(job_);
+        parts_.store(parts, std::memory_order_relaxed);
+        finished_.store(0, std::memory_order_relaxed);
+        const std::uint64_t job = ++job_;
+        state_.store(job << 32, std::memory_order_release);  // job number | next unclaimed part
         if (sleeping_.load() > 0) {  // seq_cst pairs with the worker's increment: no lost wake-up
             { std::lock_guard<std::mutex> lock(mutex_); }
             wake_.notify_all();
         }
-        fn(ctx, 0);
-        for (std::size_t p = 1; p < parts; ++p)
-            while (workers_[p - 1]->done.load(std::memory_order_acquire) != job_) cpu_relax();
+        std::size_t mine = 0;
+        for (std::size_t p; claim(job, p);) {
+            fn(ctx, p);
+            ++mine;
+        }
+        // Wait only for parts that a worker has claimed and is running.
+        while (finished_.load(std::memory_order_acquire) != parts - mine) cpu_relax();
         busy_.clear(std::memory_order_release);
     }
 
 private:
-    struct Worker {
-        std::atomic<std::uint64_t> ticket{0};  // the job it is asked to run
-        std::atomic<std::uint64_t> done{0};    // the last job it finished
-        std::thread thread;
-    };
-
-    void work(Worker& w, std::size_t part) {
-        std::uint64_t seen = 0;
+    // Takes the next part of `job`, if that job is still current and has one.
+    bool claim(std::uint64_t job, std::size_t& part) {
+        std::uint64_t s = state_.load(std::memory_order_acquire);
         for (;;) {
-            std::uint64_t job = w.ticket.load(std::memory_order_acquire);
+            if ((s >> 32) != job || (s & 0xffffffffu) >= parts_.load(std::memory_order_relaxed)) return false;
+            if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+                part = static_cast<std::size_t>(s & 0xffffffffu);
+                return true;
+            }
+        }
+    }
+
+    void work() {
+        std::uint64_t seen = 0;  // the last job this worker looked at
+        for (;;) {
+            std::uint64_t job = state_.load(std::memory_order_acquire) >> 32;
             auto idle_since = std::chrono::steady_clock::now();
             bool yielding = false;
             for (unsigned spins = 0; job == seen && !stop_.load(std::memory_order_relaxed); ++spins) {
@@ -122,25 +137,32 @@ private:
                     if (idle > kYield) {
                         sleeping_.fetch_add(1);
                         std::unique_lock<std::mutex> lock(mutex_);
-                        wake_.wait(lock, [&] { return w.ticket.load() != seen || stop_.load(); });
+                        wake_.wait(lock, [&] { return (state_.load() >> 32) != seen || stop_.load(); });
                         sleeping_.fetch_sub(1);
                         idle_since = std::chrono::steady_clock::now();
                         yielding = false;
                     }
                 }
-                job = w.ticket.load(std::memory_order_acquire);
+                job = state_.load(std::memory_order_acquire) >> 32;
             }
             if (stop_.load()) return;
             seen = job;
-            fn_(ctx_, part);
-            w.done.store(job, std::memory_order_release);
+            // fn_, ctx_ and parts_ belong to `job` for as long as one of its
+            // parts is claimed and unfinished: the caller waits for it.
+            for (std::size_t p; claim(job, p);) {
+                fn_(ctx_, p);
+                finished_.fetch_add(1, std::memory_order_release);
+            }
         }
     }
 
-    std::vector<std::unique_ptr<Worker>> workers_;
-    detail::PartFn fn_ = nullptr;  // written before the tickets, read after them
+    std::vector<std::thread> workers_;
+    detail::PartFn fn_ = nullptr;  // the current job, written before state_
     void* ctx_ = nullptr;
+    std::atomic<std::size_t> parts_{0};  // atomic: a late worker may read it as the next job starts
     std::uint64_t job_ = 0;
+    std::atomic<std::uint64_t> state_{0};     // job number << 32 | next unclaimed part
+    std::atomic<std::size_t> finished_{0};    // parts of the current job finished by workers
     std::atomic_flag busy_ = ATOMIC_FLAG_INIT;
     std::atomic<bool> stop_{false};
     std::atomic<int> sleeping_{0};
