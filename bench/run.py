@@ -134,7 +134,7 @@ def main():
     for H, rate in rates.items():
         ach = [r for r in results if r["workload"] in (f"lstm{H}", f"floor{H}") and "gemm_gflops_achieved" in r]
         line = ", ".join(f"{r['workload']} {r['gemm_gflops_achieved']:.0f}" for r in ach)
-        print(f"GFLOP/s at H={H}: OpenBLAS sgemm on the same shapes {rate:.0f}; achieved over a whole step: {line}")
+        print(f"GFLOP/s at H={H}: the GEMMs alone on the same shapes {rate:.0f}; achieved over a whole step: {line}")
     if mem:
         line = f"memory, one step of lstm128 at T={mem['T']}: tapegrad peak RSS {mem['tapegrad_peak_mb']:.0f} MB " \
                f"(+{mem['tapegrad_step_mb']:.0f} MB for the step)"

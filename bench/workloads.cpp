@@ -147,9 +147,10 @@ double sgemm_rate_lstm(std::size_t H) {
     Array h = Array::from_shape({B, H}), hs = Array::from_shape({T * B, H}), wo = Array::from_shape({V, H});
     Array g = Array::from_shape({T * B, 4 * H}), o = Array::from_shape({T * B, V});
     for (Array* a : {&x, &wih, &whh, &h, &hs, &wo}) a->fill(real(0.01));
+    g.fill(0);  // accumulated onto (beta = 1): garbage there could be denormals or NaNs
     const double flops = 2.0 * (double(T * B) * E * 4 * H + double(T) * B * H * 4 * H + double(T * B) * H * V);
     double best = 1e30;
-    for (int rep = 0; rep < 5; ++rep) {
+    for (int rep = 0; rep < 30; ++rep) {  // best of many: a single rep is a few ms
         auto t0 = std::chrono::steady_clock::now();
         gemm(false, true, T * B, 4 * H, E, 1, x.data(), E, wih.data(), E, 0, g.data(), 4 * H);
         for (std::size_t t = 0; t < T; ++t)
