@@ -11,10 +11,12 @@
 // record() evaluates the forward value into the result buffer and, only if
 // grad mode is on and some input requires grad, attaches the node.
 
+#include <algorithm>
 #include <initializer_list>
 #include <type_traits>
 #include <utility>
 
+#include "parallel.hpp"
 #include "tensor.hpp"
 
 namespace tapegrad {
@@ -65,7 +67,10 @@ inline real grad_beta(TensorImpl& t) {
 // grad_buffer: t.grad, created zero-filled if absent, ready for `+=` into parts.
 inline Array& grad_buffer(TensorImpl& t) {
     if (!t.has_grad) {
-        t.grad = Array(t.value.shape(), real(0));
+        t.grad = Array::from_shape(t.value.shape());
+        real* g = t.grad.data();
+        parallel_for(t.grad.size(), 4 * kElementGrain,
+                     [g](std::size_t lo, std::size_t hi) { std::fill(g + lo, g + hi, real(0)); });
         t.has_grad = true;
     }
     return t.grad;

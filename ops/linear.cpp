@@ -110,16 +110,19 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
     // The GEMM accumulates onto what y starts as: the addend and/or bias rows.
     real* yd = y.data();
     const real* bd = has_bias ? b.data() : nullptr;
-    if (has_addend) {
-        const real* ad = a.data();
-        if (has_bias)
-            for (std::size_t r = 0; r < rows; ++r)
-                for (std::size_t o = 0; o < out; ++o) yd[r * out + o] = ad[r * out + o] + bd[o];
-        else
-            std::memcpy(yd, ad, rows * out * sizeof(real));
-    } else if (has_bias) {
-        for (std::size_t r = 0; r < rows; ++r) std::memcpy(yd + r * out, bd, out * sizeof(real));
-    }
+    const real* ad = has_addend ? a.data() : nullptr;
+    if (has_bias || has_addend)
+        parallel_for(rows, rows_per_grain(out), [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t r = lo; r < hi; ++r) {
+                real* yr = yd + r * out;
+                if (!has_bias)
+                    std::memcpy(yr, ad + r * out, out * sizeof(real));
+                else if (!has_addend)
+                    std::memcpy(yr, bd, out * sizeof(real));
+                else
+                    for (std::size_t o = 0; o < out; ++o) yr[o] = ad[r * out + o] + bd[o];
+            }
+        });
     gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias || has_addend ? 1 : 0, yd, out);
 
     // inputs: x, W, then b and a where given
