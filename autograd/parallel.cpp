@@ -81,8 +81,6 @@ public:
     std::size_t threads() const { return workers_.size() + 1; }
 
     void run(std::size_t parts, detail::PartFn fn, void* ctx) {
-        if (parts > threads())
-            fail<ValueError>("parallel_parts: {} parts for {} threads", parts, threads());
         if (parts <= 1 || busy_.test_and_set(std::memory_order_acquire)) {
             for (std::size_t p = 0; p < parts; ++p) fn(ctx, p);
             return;
