@@ -81,17 +81,18 @@ public:
     std::size_t threads() const { return workers_.size() + 1; }
 
     void run(std::size_t parts, detail::PartFn fn, void* ctx) {
-        if (parts <= 1 || busy_.test_and_set(std::memory_order_acquire)) {
+        if (parts <= 1 || parts > kMaxParts || busy_.test_and_set(std::memory_order_acquire)) {
             for (std::size_t p = 0; p < parts; ++p) fn(ctx, p);
             return;
         }
         fn_ = fn;
         ctx_ = ctx;
-        parts_.store(parts, std::memory_order_relaxed);
         finished_.store(0, std::memory_order_relaxed);
-        const std::uint64_t job = ++job_;
-        state_.store(job << 32, std::memory_order_release);  // job number | next unclaimed part
-        if (sleeping_.load() > 0) {  // seq_cst pairs with the worker's increment: no lost wake-up
+        const std::uint32_t job = ++job_;  // wraps; only equality with the current job matters
+        // seq_cst: pairs with a worker's sleeping_ increment, so either it sees
+        // the new job or this thread sees it sleeping (no lost wake-up).
+        state_.store(pack(job, parts, 0));
+        if (sleeping_.load() > 0) {
             { std::lock_guard<std::mutex> lock(mutex_); }
             wake_.notify_all();
         }
@@ -100,28 +101,40 @@ public:
             fn(ctx, p);
             ++mine;
         }
-        // Wait only for parts that a worker has claimed and is running.
+        // Every part is claimed now; wait for those that workers are running.
         while (finished_.load(std::memory_order_acquire) != parts - mine) cpu_relax();
         busy_.clear(std::memory_order_release);
     }
 
 private:
+    // The whole job in one word -- job number (32 bits), part count and next
+    // unclaimed part (16 bits each) -- so that a claim checks all three and
+    // takes a part in one compare-and-swap. (With the count kept apart, a
+    // late worker could read the next job's count against the finished job's
+    // state and claim a part that does not exist.)
+    static constexpr std::size_t kMaxParts = 0xffff;
+    static std::uint64_t pack(std::uint32_t job, std::size_t parts, std::size_t next) {
+        return std::uint64_t(job) << 32 | std::uint64_t(parts) << 16 | std::uint64_t(next);
+    }
+    static std::uint32_t job_of(std::uint64_t s) { return static_cast<std::uint32_t>(s >> 32); }
+
     // Takes the next part of `job`, if that job is still current and has one.
-    bool claim(std::uint64_t job, std::size_t& part) {
+    bool claim(std::uint32_t job, std::size_t& part) {
         std::uint64_t s = state_.load(std::memory_order_acquire);
         for (;;) {
-            if ((s >> 32) != job || (s & 0xffffffffu) >= parts_.load(std::memory_order_relaxed)) return false;
+            const std::size_t parts = (s >> 16) & 0xffff, next = s & 0xffff;
+            if (job_of(s) != job || next >= parts) return false;
             if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
-                part = static_cast<std::size_t>(s & 0xffffffffu);
+                part = next;
                 return true;
             }
         }
     }
 
     void work() {
-        std::uint64_t seen = 0;  // the last job this worker looked at
+        std::uint32_t seen = 0;  // the last job this worker looked at
         for (;;) {
-            std::uint64_t job = state_.load(std::memory_order_acquire) >> 32;
+            std::uint32_t job = job_of(state_.load(std::memory_order_acquire));
             auto idle_since = std::chrono::steady_clock::now();
             bool yielding = false;
             for (unsigned spins = 0; job == seen && !stop_.load(std::memory_order_relaxed); ++spins) {
@@ -135,18 +148,18 @@ private:
                     if (idle > kYield) {
                         sleeping_.fetch_add(1);
                         std::unique_lock<std::mutex> lock(mutex_);
-                        wake_.wait(lock, [&] { return (state_.load() >> 32) != seen || stop_.load(); });
+                        wake_.wait(lock, [&] { return job_of(state_.load()) != seen || stop_.load(); });
                         sleeping_.fetch_sub(1);
                         idle_since = std::chrono::steady_clock::now();
                         yielding = false;
                     }
                 }
-                job = state_.load(std::memory_order_acquire) >> 32;
+                job = job_of(state_.load(std::memory_order_acquire));
             }
             if (stop_.load()) return;
             seen = job;
-            // fn_, ctx_ and parts_ belong to `job` for as long as one of its
-            // parts is claimed and unfinished: the caller waits for it.
+            // A successful claim means `job` is still running (its caller is
+            // claiming, or waiting for this part), so fn_ and ctx_ are its own.
             for (std::size_t p; claim(job, p);) {
                 fn_(ctx_, p);
                 finished_.fetch_add(1, std::memory_order_release);
@@ -157,10 +170,9 @@ private:
     std::vector<std::thread> workers_;
     detail::PartFn fn_ = nullptr;  // the current job, written before state_
     void* ctx_ = nullptr;
-    std::atomic<std::size_t> parts_{0};  // atomic: a late worker may read it as the next job starts
-    std::uint64_t job_ = 0;
-    std::atomic<std::uint64_t> state_{0};     // job number << 32 | next unclaimed part
-    std::atomic<std::size_t> finished_{0};    // parts of the current job finished by workers
+    std::uint32_t job_ = 0;
+    std::atomic<std::uint64_t> state_{0};   // pack(job, parts, next unclaimed part)
+    std::atomic<std::size_t> finished_{0};  // parts of the current job finished by workers
     std::atomic_flag busy_ = ATOMIC_FLAG_INIT;
     std::atomic<bool> stop_{false};
     std::atomic<int> sleeping_{0};

@@ -135,3 +135,27 @@ TEST_CASE("training on two threads of the program at once gives each its own ans
         REQUIRE(bool(got2.second == expect2.second));
     }
 }
+
+TEST_CASE("the pool under three program threads: every part of every job runs exactly once") {
+    ThreadsGuard guard;
+    set_num_threads(3);
+    // Varying part counts from several callers at once, with pauses long
+    // enough for the workers to fall asleep: a worker that is late for one job
+    // must never claim a part of it once the next job is being set up.
+    std::atomic<long> wrong{0};
+    auto hammer = [&](int seed) {
+        std::vector<int> runs(16);
+        for (int it = 0; it < 20000; ++it) {
+            const std::size_t parts = 1 + std::size_t(it * 7 + seed) % 9;
+            std::fill(runs.begin(), runs.end(), 0);
+            parallel_parts(parts, [&](std::size_t p) { ++runs[p]; });
+            for (std::size_t p = 0; p < runs.size(); ++p) wrong += runs[p] != (p < parts ? 1 : 0);
+            if (it % 5000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(7));
+        }
+    };
+    std::thread a(hammer, 1), b(hammer, 2);
+    hammer(3);
+    a.join();
+    b.join();
+    CHECK(wrong.load() == 0);
+}

@@ -13,8 +13,9 @@ fi
 # Debian packages the build needs (python3-torch is only for regenerating
 # test fixtures and for benchmarks, never for building or testing).
 packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libfmt-dev)
-# the test suite also runs under AddressSanitizer + UBSan and fuzzes with libFuzzer: clang
-[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev)
+# the test suite also runs under AddressSanitizer + UBSan, the thread pool under
+# ThreadSanitizer (libtsan2), and fuzzes with libFuzzer (clang)
+[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -48,6 +49,10 @@ else
   # (training runs with thresholds are left to the optimised build: the same
   # code, but minutes long unoptimised; their smoke runs stay in)
   ctest --test-dir build-san --output-on-failure -j"$jobs" -E "^install" -LE slow
+  # ... the thread pool under ThreadSanitizer (a build of its own) ...
+  cmake -S tests/tsan -B build-tsan > /dev/null
+  cmake --build build-tsan -j"$jobs"
+  ctest --test-dir build-tsan --output-on-failure
   # ... and the libFuzzer targets for a bounded time each (clang).
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_FUZZ=ON -DTAPEGRAD_BUILD_TESTS=OFF \
     -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
