@@ -6,6 +6,7 @@
 #include <ops/gemm.hpp>
 
 #include "helpers.hpp"
+#include "tsan/pool_hammer.hpp"
 
 using namespace th;
 
@@ -139,22 +140,11 @@ TEST_CASE("training on two threads of the program at once gives each its own ans
 TEST_CASE("the pool under three program threads: every part of every job runs exactly once") {
     ThreadsGuard guard;
     set_num_threads(3);
-    // Varying part counts from several callers at once, with pauses long
-    // enough for the workers to fall asleep: a worker that is late for one job
-    // must never claim a part of it once the next job is being set up.
+    // A worker late for one job must never claim a part of it once the next
+    // job is being set up (tests/tsan runs the same under ThreadSanitizer).
     std::atomic<long> wrong{0};
-    auto hammer = [&](int seed) {
-        std::vector<int> runs(16);
-        for (int it = 0; it < 20000; ++it) {
-            const std::size_t parts = 1 + std::size_t(it * 7 + seed) % 9;
-            std::fill(runs.begin(), runs.end(), 0);
-            parallel_parts(parts, [&](std::size_t p) { ++runs[p]; });
-            for (std::size_t p = 0; p < runs.size(); ++p) wrong += runs[p] != (p < parts ? 1 : 0);
-            if (it % 5000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(7));
-        }
-    };
-    std::thread a(hammer, 1), b(hammer, 2);
-    hammer(3);
+    std::thread a([&] { wrong += hammer_pool(1, 20000); }), b([&] { wrong += hammer_pool(2, 20000); });
+    wrong += hammer_pool(3, 20000);
     a.join();
     b.join();
     CHECK(wrong.load() == 0);
