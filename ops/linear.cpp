@@ -24,6 +24,17 @@ namespace {
 // Below this many rows a weight gradient is staged rather than computed.
 constexpr std::size_t kStageRows = 512;
 
+// db += the column sums of G [rows, out]. Each thread sums a block of columns
+// over all rows in row order, so the result does not depend on the thread
+// count.
+void add_column_sums(const real* G, std::size_t rows, std::size_t out, real* db) {
+    parallel_for(out, std::max<std::size_t>(16, kElementGrain / std::max<std::size_t>(rows, 1)),
+                 [&](std::size_t lo, std::size_t hi) {
+                     for (std::size_t r = 0; r < rows; ++r)
+                         for (std::size_t o = lo; o < hi; ++o) db[o] += G[r * out + o];
+                 });
+}
+
 // Rows appended without first zero-filling them (as vector::resize would);
 // the capacity is kept across backward walks.
 struct RowBuffer {
@@ -59,16 +70,8 @@ void flush(Key key, bool completed) {
         const real beta = grad_beta(W);
         gemm(true, false, s.out, s.in, s.rows, 1, s.G.data.get(), s.out, s.X.data.get(), s.in, beta, W.grad.data(),
              s.in);
-        if (s.b && s.b->requires_grad) {  // db = column sums of G, a block of columns per thread
-            real* db = grad_buffer(*s.b).data();
-            const real* G = s.G.data.get();
-            const std::size_t rows = s.rows, out = s.out;
-            parallel_for(out, std::max<std::size_t>(16, kElementGrain / std::max<std::size_t>(rows, 1)),
-                         [&](std::size_t lo, std::size_t hi) {
-                             for (std::size_t r = 0; r < rows; ++r)
-                                 for (std::size_t o = lo; o < hi; ++o) db[o] += G[r * out + o];
-                         });
-        }
+        if (s.b && s.b->requires_grad)
+            add_column_sums(s.G.data.get(), s.rows, s.out, grad_buffer(*s.b).data());
     }
     s.rows = s.G.size = s.X.size = 0;
     s.W.reset();
@@ -143,11 +146,7 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
                 const real beta = grad_beta(*W);
                 gemm(true, false, out, in, rows, 1, g, out, X.value.data(), in, beta, W->grad.data(), in);
             }
-            if (B && B->requires_grad) {
-                real* db = grad_buffer(*B).data();
-                for (std::size_t r = 0; r < rows; ++r)
-                    for (std::size_t o = 0; o < out; ++o) db[o] += g[r * out + o];
-            }
+            if (B && B->requires_grad) add_column_sums(g, rows, out, grad_buffer(*B).data());
         }
         if (A && A->requires_grad) accumulate(*A, take_grad(y));  // da = dy; nothing reads dy after this
     };
