@@ -30,12 +30,12 @@ using PartFn = void (*)(void* ctx, std::size_t part);
 void run_parts(std::size_t parts, PartFn fn, void* ctx);
 }  // namespace detail
 
-// Calls fn(part) for part = 0 .. parts-1, spread over the pool (part 0 on the
-// calling thread), and returns when all are done; parts may outnumber the
-// threads, each thread then takes the next part when it finishes one. When
-// the pool is busy (another thread of the program is
-// using it), the parts run one after another on the calling thread, so
-// tapegrad stays safe to call from several threads at once.
+// Calls fn(part) for part = 0 .. parts-1 and returns when all are done. The
+// calling thread and the pool's workers each take the next unclaimed part
+// until none is left, so parts may outnumber the threads. When the pool is
+// busy (another thread of the program is using it), the parts run one after
+// another on the calling thread, so tapegrad stays safe to call from several
+// threads at once.
 template <class F>
 void parallel_parts(std::size_t parts, F&& fn) {
     detail::run_parts(
