@@ -147,7 +147,6 @@ double sgemm_rate_lstm(std::size_t H) {
     Array h = Array::from_shape({B, H}), hs = Array::from_shape({T * B, H}), wo = Array::from_shape({V, H});
     Array g = Array::from_shape({T * B, 4 * H}), o = Array::from_shape({T * B, V});
     for (Array* a : {&x, &wih, &whh, &h, &hs, &wo}) a->fill(real(0.01));
-    g.fill(0);  // accumulated onto (beta = 1): garbage there could be denormals or NaNs
     const double flops = 2.0 * (double(T * B) * E * 4 * H + double(T) * B * H * 4 * H + double(T * B) * H * V);
     double best = 1e30;
     for (int rep = 0; rep < 30; ++rep) {  // best of many: a single rep is a few ms

@@ -48,13 +48,15 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
         TensorImpl& G = *y.inputs[0];
         TensorImpl& C = *y.inputs[1];
         const real* dy = y.grad.data();
-        if (G.requires_grad) {
-            real* dg = grad_buffer(G).data();
-            const real* cv = C.value.data();
-            for_rows(B, H, [&](std::size_t r) {
-                const real* s = act.data() + r * 3 * H;
+        const real* cv = C.value.data();
+        // one pass over the rows for both gradients (null: not wanted)
+        real* dg = G.requires_grad ? grad_buffer(G).data() : nullptr;
+        real* dc = C.requires_grad ? grad_buffer(C).data() : nullptr;
+        for_rows(B, H, [&](std::size_t r) {
+            const real* s = act.data() + r * 3 * H;
+            const real* dyr = dy + r * H;
+            if (dg) {
                 real* d = dg + r * 4 * H;
-                const real* dyr = dy + r * H;
                 const real* cr = cv + r * H;
                 for (std::size_t j = 0; j < H; ++j) {
                     const real i = s[j], f = s[H + j], g = s[2 * H + j];
@@ -62,14 +64,10 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
                     d[H + j] += dyr[j] * cr[j] * f * (1 - f);
                     d[2 * H + j] += dyr[j] * i * (1 - g * g);
                 }
-            });
-        }
-        if (C.requires_grad) {
-            real* dc = grad_buffer(C).data();
-            for_rows(B, H, [&](std::size_t r) {
-                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dy[r * H + j] * act.data()[r * 3 * H + H + j];
-            });
-        }
+            }
+            if (dc)
+                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dyr[j] * s[H + j];
+        });
     });
 }
 
@@ -91,21 +89,18 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next) {
         TensorImpl& G = *y.inputs[0];
         TensorImpl& C = *y.inputs[1];
         const real* dy = y.grad.data();
-        if (G.requires_grad) {
-            real* dg = grad_buffer(G).data();
-            for_rows(B, H, [&](std::size_t r) {
-                const real* s = act.data() + r * 2 * H;
+        real* dg = G.requires_grad ? grad_buffer(G).data() : nullptr;
+        real* dc = C.requires_grad ? grad_buffer(C).data() : nullptr;
+        for_rows(B, H, [&](std::size_t r) {
+            const real* s = act.data() + r * 2 * H;
+            const real* dyr = dy + r * H;
+            if (dg) {
                 real* d = dg + r * 4 * H + 3 * H;
-                for (std::size_t j = 0; j < H; ++j) d[j] += dy[r * H + j] * s[H + j] * s[j] * (1 - s[j]);
-            });
-        }
-        if (C.requires_grad) {
-            real* dc = grad_buffer(C).data();
-            for_rows(B, H, [&](std::size_t r) {
-                const real* s = act.data() + r * 2 * H;
-                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dy[r * H + j] * s[j] * (1 - s[H + j] * s[H + j]);
-            });
-        }
+                for (std::size_t j = 0; j < H; ++j) d[j] += dyr[j] * s[H + j] * s[j] * (1 - s[j]);
+            }
+            if (dc)
+                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dyr[j] * s[j] * (1 - s[H + j] * s[H + j]);
+        });
     });
 }
 
@@ -137,44 +132,36 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
         TensorImpl& X = *y.inputs[0];
         TensorImpl& Hg = *y.inputs[1];
         TensorImpl& Hp = *y.inputs[2];
-        // pre-activation gradients [B, 3H]: r, z from both sides; n split below
-        Array d = Array::from_shape({B, 3 * H});
         const real* dy = y.grad.data();
+        real* dx = X.requires_grad ? grad_buffer(X).data() : nullptr;
+        real* dhg = Hg.requires_grad ? grad_buffer(Hg).data() : nullptr;
+        real* dhp = Hp.requires_grad ? grad_buffer(Hp).data() : nullptr;
         for_rows(B, H, [&](std::size_t r) {
             const real* s = act.data() + r * 3 * H;
             const real* hn = Hg.value.data() + r * 3 * H + 2 * H;
             const real* hp = Hp.value.data() + r * H;
-            real* dr = d.data() + r * 3 * H;
             for (std::size_t j = 0; j < H; ++j) {
                 const real rg = s[j], z = s[H + j], n = s[2 * H + j], g = dy[r * H + j];
+                // pre-activation gradients: r and z are the same from both
+                // sides; n's hidden side is scaled by r (dh_n = dx_n r)
                 const real dn = g * (1 - z) * (1 - n * n);  // through tanh
-                dr[2 * H + j] = dn;
-                dr[j] = dn * hn[j] * rg * (1 - rg);
-                dr[H + j] = g * (hp[j] - n) * z * (1 - z);
+                const real dr = dn * hn[j] * rg * (1 - rg);
+                const real dz = g * (hp[j] - n) * z * (1 - z);
+                if (dx) {
+                    real* o = dx + r * 3 * H;
+                    o[j] += dr;
+                    o[H + j] += dz;
+                    o[2 * H + j] += dn;
+                }
+                if (dhg) {
+                    real* o = dhg + r * 3 * H;
+                    o[j] += dr;
+                    o[H + j] += dz;
+                    o[2 * H + j] += dn * rg;
+                }
+                if (dhp) dhp[r * H + j] += g * z;
             }
         });
-        if (X.requires_grad) {
-            real* dx = grad_buffer(X).data();
-            for_rows(B, H, [&](std::size_t r) {
-                for (std::size_t k = r * 3 * H; k < (r + 1) * 3 * H; ++k) dx[k] += d.data()[k];
-            });
-        }
-        if (Hg.requires_grad) {
-            real* dh = grad_buffer(Hg).data();
-            for_rows(B, H, [&](std::size_t r) {
-                const real* s = act.data() + r * 3 * H;
-                const real* dr = d.data() + r * 3 * H;
-                real* o = dh + r * 3 * H;
-                for (std::size_t j = 0; j < 2 * H; ++j) o[j] += dr[j];
-                for (std::size_t j = 0; j < H; ++j) o[2 * H + j] += dr[2 * H + j] * s[j];  // dh_n = dx_n r
-            });
-        }
-        if (Hp.requires_grad) {
-            real* dh = grad_buffer(Hp).data();
-            for_rows(B, H, [&](std::size_t r) {
-                for (std::size_t j = 0; j < H; ++j) dh[r * H + j] += dy[r * H + j] * act.data()[r * 3 * H + H + j];
-            });
-        }
     });
 }
 

@@ -132,7 +132,8 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
     auto backward = [rows, in, out, has_bias, has_addend](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         const ImplPtr& W = y.inputs[1];
-        const ImplPtr B = has_bias ? y.inputs[2] : nullptr;
+        static const ImplPtr kNone;
+        const ImplPtr& B = has_bias ? y.inputs[2] : kNone;  // a reference: no refcount traffic per step
         TensorImpl* A = has_addend ? y.inputs.back().get() : nullptr;
         const real* g = y.grad.data();
         if (X.requires_grad) {  // grad_beta first: it may allocate X.grad
