@@ -10,6 +10,7 @@
 #include "autograd/graph_print.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/parallel.hpp"
+#include "autograd/profiler.hpp"
 #include "autograd/random.hpp"
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"

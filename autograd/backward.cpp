@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "anomaly.hpp"
+#include "profiler.hpp"
 #include "tape.hpp"
 
 namespace tapegrad {
@@ -74,12 +75,16 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
 
     if (t_walking) fail<GraphError>("backward: called from inside another backward walk");
     t_walking = true;
+    Profiler* prof = active_profiler();
+    if (prof) prof->mark("(until backward)");
     try {
         accumulate(*root, seed);
         for (ImplPtr& p : order) {
             TensorImpl& n = *p;
             if (n.has_grad && n.backward) {
+                const auto start = prof ? Profiler::Clock::now() : Profiler::Clock::time_point{};
                 n.backward(n);
+                if (prof) prof->backward_done(n.op, start);
                 if (anomaly_mode()) check_gradients(n);
             }
             if (!retain_graph) {
@@ -94,6 +99,7 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
             p.reset();  // frees the node now if nothing else holds it
         }
         for (std::size_t i = 0; i < t_walk_end.size(); ++i) t_walk_end[i](true);
+        if (prof) prof->mark("(staged weight gradients)");
     } catch (...) {
         for (auto& fn : t_walk_end) fn(false);
         t_walk_end.clear();

@@ -6,6 +6,7 @@
 
 #include "anomaly.hpp"
 #include "backward.hpp"
+#include "profiler.hpp"
 #include "tape.hpp"
 
 namespace tapegrad {
@@ -88,6 +89,7 @@ template <class Seq>
 
 template <class Seq>
 Tensor record_impl(const char* op, Array&& value, const Seq& inputs, BackwardFn&& backward) {
+    if (Profiler* prof = active_profiler()) prof->forward_done(op);
     auto impl = std::make_shared<TensorImpl>(std::move(value));
     impl->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
     if (anomaly_mode()) {  // only then: a pass over every value and a string per node

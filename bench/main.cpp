@@ -1,13 +1,17 @@
 // tapegrad_bench: runs one workload and prints its per-step times as JSON.
 //   tapegrad_bench --workload lstm128 --steps 20 --warmup 3 [--T 1000]
 //   tapegrad_bench --sgemm 512        (OpenBLAS sgemm GFLOP/s on that LSTM's shapes)
+//   tapegrad_bench --workload seq2seq --profile 1   (also: time per op, to stderr)
 // The driver (bench/run.py) alternates it with PyTorch and prints the table.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <tapegrad.hpp>
 
 #include "workloads.hpp"
 
@@ -38,6 +42,7 @@ int main(int argc, char** argv) {
     std::string name;
     int steps = 20, warmup = 3;
     std::size_t T = 0, sgemm = 0;
+    bool profile = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i], v = argv[i + 1];
         if (a == "--workload") name = v;
@@ -45,6 +50,7 @@ int main(int argc, char** argv) {
         else if (a == "--warmup") warmup = std::atoi(v.c_str());
         else if (a == "--T") T = std::strtoul(v.c_str(), nullptr, 10);
         else if (a == "--sgemm") sgemm = std::strtoul(v.c_str(), nullptr, 10);
+        else if (a == "--profile") profile = v != "0";
         else {
             std::fprintf(stderr, "tapegrad_bench: unknown option %s\n", a.c_str());
             return 2;
@@ -62,12 +68,16 @@ int main(int argc, char** argv) {
         bench::Workload w = bench::make_workload(name, T);
         const long base_rss = current_rss_kb();
         std::vector<double> ms;
+        std::unique_ptr<tapegrad::Profiler> prof;
         for (int s = 0; s < warmup + steps; ++s) {
+            if (profile && s == warmup) prof = std::make_unique<tapegrad::Profiler>();
             auto t0 = std::chrono::steady_clock::now();
             w.step();
             const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
             if (s >= warmup) ms.push_back(dt);
         }
+        if (prof)
+            std::fprintf(stderr, "%s: time per op over %d steps (ms)\n%s", name.c_str(), steps, prof->table(40).c_str());
         std::printf("{\"workload\": \"%s\", \"gemm_flops\": %.6g, \"base_rss_kb\": %ld, \"peak_rss_kb\": %ld, \"times_ms\": [",
                     name.c_str(), w.gemm_flops, base_rss, peak_rss_kb());
         for (std::size_t i = 0; i < ms.size(); ++i) std::printf("%s%.4f", i ? ", " : "", ms[i]);

@@ -96,10 +96,13 @@ Workload training(std::string name, std::shared_ptr<nn::Module> model, F loss, d
     auto opt = std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions{real(1e-3)});
     return {std::move(name),
             [model, opt, loss] {
+                Profiler* prof = active_profiler();  // bench --profile
                 opt->zero_grad();
                 loss().backward();
                 optim::clip_grad_norm(model->parameters(), 5.0);
+                if (prof) prof->mark("(clip_grad_norm)");
                 opt->step();
+                if (prof) prof->mark("(adam)");
             },
             flops};
 }

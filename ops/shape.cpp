@@ -34,6 +34,43 @@ void move_block(const real* src, std::size_t src_len, std::size_t src_start, rea
             std::memcpy(d, s, run * sizeof(real));
     }
 }
+
+// dst = (or +=) src with its axes reordered: output axis i is input axis
+// perm[i]. Walks the output in order, one run along its last axis at a time
+// (a memcpy when that axis is the input's last too, as when swapping time
+// and batch); xtensor's strided assignment took ten times as long.
+void permute_into(const real* src, const Shape& in, const std::vector<std::size_t>& perm, real* dst, bool add) {
+    const std::size_t n = in.size();
+    if (n == 0) {
+        dst[0] = add ? dst[0] + src[0] : src[0];
+        return;
+    }
+    std::vector<std::size_t> in_stride(n, 1), out(n), stride(n), idx(n, 0);
+    for (std::size_t i = n - 1; i > 0; --i) in_stride[i - 1] = in_stride[i] * in[i];
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i] = in[perm[i]];
+        stride[i] = in_stride[perm[i]];
+    }
+    const std::size_t total = extent(out, 0, n), run = out[n - 1], step = stride[n - 1];
+    if (total == 0) return;
+    std::size_t off = 0;
+    for (std::size_t base = 0; base < total; base += run) {
+        const real* s = src + off;
+        real* d = dst + base;
+        if (step == 1 && !add)
+            std::memcpy(d, s, run * sizeof(real));
+        else if (add)
+            for (std::size_t k = 0; k < run; ++k) d[k] += s[k * step];
+        else
+            for (std::size_t k = 0; k < run; ++k) d[k] = s[k * step];
+        for (std::size_t a = n - 1; a-- > 0;) {  // odometer over the outer output axes
+            off += stride[a];
+            if (++idx[a] < out[a]) break;
+            off -= stride[a] * out[a];
+            idx[a] = 0;
+        }
+    }
+}
 }  // namespace
 
 // Y = permute(X, p)  =>  dX = permute(dY, p^-1)
@@ -46,8 +83,16 @@ Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm) {
                               fmt::join(perm, ", "), shape_str(x.shape()));
     std::vector<std::size_t> inv(n);
     for (std::size_t i = 0; i < n; ++i) inv[perm[i]] = i;
-    return record("permute", Array(xt::transpose(x.value(), perm)), {x},
-                  [inv](TensorImpl& y) { accumulate(*y.inputs[0], xt::transpose(y.grad, inv)); });
+    Shape out(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = x.shape()[perm[i]];
+    Array y = Array::from_shape(out);
+    permute_into(x.data(), x.shape(), perm, y.data(), false);
+    return record("permute", std::move(y), {x}, [inv](TensorImpl& y) {
+        TensorImpl& X = *y.inputs[0];
+        if (!X.requires_grad) return;
+        const bool add = grad_beta(X) != 0;
+        permute_into(y.grad.data(), y.value.shape(), inv, X.grad.data(), add);
+    });
 }
 
 Tensor transpose(const Tensor& x, std::ptrdiff_t axis0, std::ptrdiff_t axis1) {

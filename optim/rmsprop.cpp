@@ -11,15 +11,23 @@ RMSProp::RMSProp(std::vector<Tensor> params, RMSPropOptions o)
     if (!(o.alpha >= 0 && o.alpha < 1)) fail<ValueError>("RMSProp: alpha {} must lie in [0, 1)", o.alpha);
 }
 
+namespace {
+// A plain function of values and pointers, so the loop vectorises (see Adam).
+void rmsprop_update(real lr, real wd, real alpha, real eps, real* w, const real* g0, real* v, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+        const real g = g0[k] + wd * w[k];
+        const real vk = alpha * v[k] + (1 - alpha) * g * g;
+        v[k] = vk;
+        w[k] -= lr * g / (std::sqrt(vk) + eps);
+    }
+}
+}  // namespace
+
 void RMSProp::step() {
     ++steps_;
-    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t k0, std::size_t k1) {
-        real* v = square_avg_[i].data();
-        for (std::size_t k = k0; k < k1; ++k) {
-            const real g = g0[k] + o_.weight_decay * w[k];
-            v[k] = o_.alpha * v[k] + (1 - o_.alpha) * g * g;
-            w[k] -= lr_ * g / (std::sqrt(v[k]) + o_.eps);
-        }
+    const real lr = lr_, wd = o_.weight_decay, alpha = o_.alpha, eps = o_.eps;
+    for_each_gradient([&](std::size_t i, real* w, const real* g, std::size_t k0, std::size_t k1) {
+        rmsprop_update(lr, wd, alpha, eps, w + k0, g + k0, square_avg_[i].data() + k0, k1 - k0);
     });
 }
 

@@ -9,18 +9,30 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o)
     if (o.nesterov && o.momentum <= 0) fail<ValueError>("SGD: nesterov needs momentum > 0");
 }
 
+namespace {
+// Plain functions of values and pointers, so the loops vectorise (see Adam).
+void sgd_update(real lr, real wd, real* w, const real* g, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) w[k] -= lr * (g[k] + wd * w[k]);
+}
+void momentum_update(real lr, real wd, real mu, bool nesterov, real* w, const real* g0, real* v, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) {
+        const real g = g0[k] + wd * w[k];
+        const real vk = mu * v[k] + g;  // v starts at 0, so the first step gives v = g
+        v[k] = vk;
+        w[k] -= lr * (nesterov ? g + mu * vk : vk);
+    }
+}
+}  // namespace
+
 void SGD::step() {
     ++steps_;
-    for_each_gradient([&](std::size_t i, real* w, const real* g0, std::size_t k0, std::size_t k1) {
-        real* v = velocity_[i].data();
-        for (std::size_t k = k0; k < k1; ++k) {
-            real g = g0[k] + o_.weight_decay * w[k];
-            if (o_.momentum != 0) {
-                v[k] = o_.momentum * v[k] + g;  // v starts at 0, so the first step gives v = g
-                g = o_.nesterov ? g + o_.momentum * v[k] : v[k];
-            }
-            w[k] -= lr_ * g;
-        }
+    const real lr = lr_, wd = o_.weight_decay, mu = o_.momentum;
+    const bool nesterov = o_.nesterov;
+    for_each_gradient([&](std::size_t i, real* w, const real* g, std::size_t k0, std::size_t k1) {
+        if (mu != 0)
+            momentum_update(lr, wd, mu, nesterov, w + k0, g + k0, velocity_[i].data() + k0, k1 - k0);
+        else
+            sgd_update(lr, wd, w + k0, g + k0, k1 - k0);
     });
 }
 

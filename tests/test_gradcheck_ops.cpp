@@ -84,6 +84,8 @@ TEST_CASE("gradcheck: permute transpose reshape", "[gradcheck]") {
     Tensor a = rnd({2, 3, 4}, 41);
     CHECK_GRADS([](const V& in) { return permute(in[0], {2, 0, 1}); }, a);
     CHECK_GRADS([](const V& in) { return transpose(in[0], 0, 2); }, a);
+    // last axis kept (whole rows copied), and a second use adding into dX
+    CHECK_GRADS([](const V& in) { return transpose(in[0], 0, 1) * transpose(in[0], 0, 1); }, a);
     CHECK_GRADS([](const V& in) { return reshape(in[0], {4, -1}); }, a);
 }
 

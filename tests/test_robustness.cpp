@@ -35,7 +35,10 @@ TEST_CASE("anomaly mode names the op whose gradient is Inf in backward", "[robus
 TEST_CASE("exploding gradients: a vanilla RNN that diverges trains once clipped", "[robust]") {
     // A ReLU RNN whose recurrent matrix has all singular values 2: gradients
     // through 30 steps explode, and SGD's steps blow the model up to NaN;
-    // clipping the global norm to 1 keeps it training.
+    // clipping the global norm to 1 keeps it training. At a learning rate of
+    // 0.05 the clipped run is stable: float and double, and sums rounded in
+    // another order, end within 0.01 of each other (at 0.3 they scattered
+    // from 0.13 to 1.3).
     auto run = [](bool clip) {
         Generator g(3);
         RNN rnn(2, 16, {}, Nonlinearity::ReLU, g);
@@ -43,10 +46,10 @@ TEST_CASE("exploding gradients: a vanilla RNN that diverges trains once clipped"
         Linear head(16, 2, true, g);
         std::vector<Tensor> params = rnn.parameters();
         for (const Tensor& p : head.parameters()) params.push_back(p);
-        optim::SGD opt(params, optim::SGDOptions{real(0.3)});
+        optim::SGD opt(params, optim::SGDOptions{real(0.05)});
         Generator data(4);
         double loss_value = 0, first = 0;
-        for (int step = 0; step < 150; ++step) {
+        for (int step = 0; step < 400; ++step) {
             Tensor x = rand_uniform(make_shape({30, 8, 2}), -1, 1, data);
             IndexArray y = IndexArray::from_shape({8});
             for (std::size_t b = 0; b < 8; ++b) y(b) = x.at({29, b, 0}) > 0;  // the last input's sign

@@ -1,4 +1,6 @@
 // Forward values and numerical stability.
+#include <algorithm>
+
 #include "helpers.hpp"
 
 using namespace th;
@@ -55,6 +57,27 @@ TEST_CASE("dropout: identity in eval, seeded masks, kept values scaled by 1/(1-p
     }
     CHECK(zeros > 230);
     CHECK(zeros < 370);
+}
+
+TEST_CASE("permute puts every element where its index says, for every order of four axes", "[values]") {
+    const Shape shape = make_shape({2, 3, 4, 5});
+    std::vector<real> v(120);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = real(i);
+    Tensor a = Tensor::from(v, shape);
+    std::vector<std::size_t> perm = {0, 1, 2, 3};
+    do {
+        Tensor p = permute(a, perm);
+        bool all = true;
+        for (std::size_t i = 0; i < 2; ++i)
+            for (std::size_t j = 0; j < 3; ++j)
+                for (std::size_t k = 0; k < 4; ++k)
+                    for (std::size_t l = 0; l < 5; ++l) {
+                        const std::size_t in[4] = {i, j, k, l};
+                        all = all && p.at({in[perm[0]], in[perm[1]], in[perm[2]], in[perm[3]]}) == a.at({i, j, k, l});
+                    }
+        INFO("perm " << perm[0] << perm[1] << perm[2] << perm[3]);
+        CHECK(all);
+    } while (std::next_permutation(perm.begin(), perm.end()));
 }
 
 TEST_CASE("shape ops move values where expected", "[values]") {
