@@ -112,6 +112,10 @@ private:
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
+// True if tapegrad told glibc's malloc, at start-up, to keep freed memory for
+// reuse rather than return it to the kernel after every step (tensor.cpp).
+bool keeps_freed_memory();
+
 // Shape helpers used across ops and layers.
 Shape make_shape(std::initializer_list<std::size_t> dims);
 std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim);

@@ -6,6 +6,7 @@
 #include <tapegrad.hpp>
 
 #include "floor.hpp"
+#include <ops/fused.hpp>
 #include <ops/gemm.hpp>
 
 namespace bench {
@@ -21,10 +22,11 @@ IndexArray random_ids(std::size_t T, std::size_t B, std::size_t vocab, Generator
 }
 
 // An LSTM cell the way a user would write it: every gate from ops, no input
-// projection hoisted out of the time loop.
+// projection hoisted out of the time loop. With `fuse`, the elementwise
+// equations go into two fused ops (ops/fused.hpp), still as written.
 class UserLSTMCell : public nn::RecurrentCell {
 public:
-    UserLSTMCell(std::size_t in, std::size_t H, Generator& g) : RecurrentCell(in, H) {
+    UserLSTMCell(std::size_t in, std::size_t H, bool fuse, Generator& g) : RecurrentCell(in, H), fuse_(fuse) {
         W_ih = default_param(make_shape({4 * H, in}), g);
         W_hh = default_param(make_shape({4 * H, H}), g);
         b = default_param(make_shape({4 * H}), g);
@@ -35,20 +37,28 @@ public:
     std::size_t num_states() const override { return 2; }
     nn::State step(const Tensor& x, const nn::State& s) const override {
         auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
+        if (fuse_) {
+            Tensor c = fused("user_c", [](auto i, auto f, auto g, auto c) { return sigmoid(f) * c + sigmoid(i) * tanh(g); },
+                             g[0], g[1], g[2], s[1]);
+            return {fused("user_h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, g[3], c), c};
+        }
         Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
         return {sigmoid(g[3]) * tanh(c), c};
     }
     Tensor W_ih, W_hh, b;
+
+private:
+    bool fuse_;
 };
 
 struct CharLM : nn::Module {
     nn::Embedding emb;
     std::unique_ptr<nn::Recurrent> rnn;
     nn::Linear out;
-    CharLM(std::size_t H, bool user_cell, Generator& g)
+    CharLM(std::size_t H, bool user_cell, bool fuse, Generator& g)
         : emb(65, 64, -1, g),
           rnn(user_cell ? std::make_unique<nn::Recurrent>(
-                              [&](std::size_t in) { return std::make_unique<UserLSTMCell>(in, H, g); }, 64)
+                              [&](std::size_t in) { return std::make_unique<UserLSTMCell>(in, H, fuse, g); }, 64)
                         : std::unique_ptr<nn::Recurrent>(std::make_unique<nn::LSTM>(64, H, nn::RecurrentOptions{}, false, g))),
           out(H, 65, true, g) {
         register_module("emb", emb);
@@ -117,10 +127,12 @@ double charlm_flops(std::size_t T, std::size_t H) {
 
 Workload make_workload(const std::string& name, std::size_t T_override) {
     auto gen = std::make_shared<Generator>(1234);
-    if (name == "lstm128" || name == "lstm128_cell" || name == "lstm512" || name == "lstm512_cell") {
+    if (name == "lstm128" || name == "lstm128_cell" || name == "lstm128_fused" || name == "lstm512" ||
+        name == "lstm512_cell" || name == "lstm512_fused") {
         const std::size_t H = name.find("512") != std::string::npos ? 512 : 128;
         const std::size_t T = T_override ? T_override : 64;
-        auto model = std::make_shared<CharLM>(H, name.find("cell") != std::string::npos, *gen);
+        const bool fuse = name.find("fused") != std::string::npos;
+        auto model = std::make_shared<CharLM>(H, fuse || name.find("cell") != std::string::npos, fuse, *gen);
         auto x = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         auto y = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         return training(

@@ -1,0 +1,87 @@
+// fused: user-written elementwise ops, differentiated by dual numbers.
+#include <ops/fused.hpp>
+
+#include "helpers.hpp"
+
+using namespace th;
+
+namespace {
+// The LSTM cell state, once as a fused op and once as ops.
+auto cell_state = [](auto i, auto f, auto g, auto c) { return sigmoid(f) * c + sigmoid(i) * tanh(g); };
+Tensor cell_state_ops(const Tensor& i, const Tensor& f, const Tensor& g, const Tensor& c) {
+    return sigmoid(f) * c + sigmoid(i) * tanh(g);
+}
+}  // namespace
+
+TEST_CASE("fused computes what the same formula as ops computes, tails included", "[fused]") {
+    for (const Shape& s : {make_shape({3, 7}), make_shape({32, 128}), make_shape({1}), make_shape({2, 0})}) {
+        Tensor i = rnd(s, 1, -3, 3), f = rnd(s, 2, -3, 3), g = rnd(s, 3, -3, 3), c = rnd(s, 4, -3, 3);
+        Tensor a = fused("cell_state", cell_state, i, f, g, c);
+        Tensor b = cell_state_ops(i, f, g, c);
+        CHECK(a.shape() == s);
+        CHECK(close(a.value(), b.value(), kValueTol));
+        if (a.numel() == 0) continue;
+        sum(a).backward();
+        const Array di = i.grad(), dc = c.grad();
+        for (Tensor* t : {&i, &f, &g, &c}) t->zero_grad();
+        sum(b).backward();
+        CHECK(close(di, i.grad(), kValueTol));
+        CHECK(close(dc, c.grad(), kValueTol));
+        CHECK(std::string(a.op_name()) == "cell_state");
+    }
+}
+
+TEST_CASE("gradcheck: fused, every function and number placement", "[fused][gradcheck]") {
+    using V = std::vector<Tensor>;
+    Tensor i = rnd({3, 7}, 11), f = rnd({3, 7}, 12), g = rnd({3, 7}, 13), c = rnd({3, 7}, 14);
+    CHECK_GRADS([](const V& in) { return fused("cell_state", cell_state, in[0], in[1], in[2], in[3]); }, i, f, g, c);
+    Tensor p = rnd({5, 5}, 15, 0.5, 2), q = rnd_away_from_zero({5, 5}, 16);
+    CHECK_GRADS(
+        [](const V& in) {
+            return fused("zoo", [](auto a, auto b) {
+                return exp(a) * b - log(a) / 2 + sqrt(a) * relu(b) + 1 / a - (-b) / (a + 3) + 2 * b - b * 0.5;
+            }, in[0], in[1]);
+        },
+        p, q);
+    // the GRU update: h' = (1 - z) n + z h
+    Tensor z = rnd({4, 9}, 17), n = rnd({4, 9}, 18), h = rnd({4, 9}, 19);
+    CHECK_GRADS(
+        [](const V& in) {
+            return fused("gru_mix", [](auto z, auto n, auto h) { return (1 - sigmoid(z)) * tanh(n) + sigmoid(z) * h; },
+                         in[0], in[1], in[2]);
+        },
+        z, n, h);
+}
+
+TEST_CASE("fused adds both shares when one tensor is given twice, and skips inputs without grad", "[fused]") {
+    Tensor x = rnd({4, 5}, 21);
+    Tensor k = rnd({4, 5}, 22, -1, 1, /*requires_grad=*/false);
+    sum(fused("square_plus", [](auto a, auto b, auto s) { return a * b + s; }, x, x, k)).backward();
+    CHECK(close(x.grad(), 2 * x.value(), kValueTol));
+    CHECK_FALSE(k.has_grad());
+    // a gradient already there is added to, not overwritten
+    sum(fused("twice", [](auto a) { return 2 * a; }, x)).backward();
+    CHECK(close(x.grad(), 2 * x.value() + 2, kValueTol));
+}
+
+TEST_CASE("fused gives the same bits on one thread and on several", "[fused]") {
+    Tensor a = rnd({1001, 37}, 31, -4, 4), b = rnd({1001, 37}, 32, -4, 4);
+    auto run = [&](std::size_t threads) {
+        set_num_threads(threads);
+        a.zero_grad();
+        Tensor y = fused("mix", [](auto u, auto v) { return tanh(u) * sigmoid(v) + exp(-u * u); }, a, b);
+        sum(y).backward();
+        return std::make_pair(Array(y.value()), Array(a.grad()));
+    };
+    const std::size_t before = num_threads();
+    const auto one = run(1), two = run(2);
+    set_num_threads(before);
+    CHECK(one.first == two.first);
+    CHECK(one.second == two.second);
+}
+
+TEST_CASE("fused rejects inputs of different shapes, naming the op and the shapes", "[fused][errors]") {
+    Tensor a = rnd({2, 3}, 41), b = rnd({3, 2}, 42);
+    require_throws_with<Error>([&] { fused("my_op", [](auto x, auto y) { return x * y; }, a, b); },
+                               {"my_op", "[2, 3]", "[3, 2]", "one shape"});
+}
