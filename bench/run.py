@@ -18,9 +18,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = [  # (name, PyTorch counterpart or None, description)
     ("lstm128", "lstm128", "char-LM, built-in LSTM, H=128"),
     ("lstm128_cell", "lstm128_cell", "char-LM, user-defined LSTM cell, H=128"),
+    ("lstm128_fused", "lstm128_cell", "the same user cell, its elementwise math fused, H=128"),
     ("floor128", None, "hand-fused LSTM floor, H=128 (no optimizer)"),
     ("lstm512", "lstm512", "char-LM, built-in LSTM, H=512"),
     ("lstm512_cell", "lstm512_cell", "char-LM, user-defined LSTM cell, H=512"),
+    ("lstm512_fused", "lstm512_cell", "the same user cell, its elementwise math fused, H=512"),
     ("floor512", None, "hand-fused LSTM floor, H=512 (no optimizer)"),
     ("seq2seq", "seq2seq", "seq2seq GRU + Luong general attention"),
 ]
@@ -131,6 +133,13 @@ def main():
         pt = f"{r['pytorch_ms']:11.2f}" if r["pytorch_ms"] else f"{'-':>11}"
         sp = f"{r['speedup']:8.2f}x" if r["speedup"] else f"{'-':>9}"
         print(f"{r['workload']:<14} {r['tapegrad_ms']:12.2f} {pt} {sp} {r['tapegrad_peak_rss_mb']:8.0f}  {r['description']}")
+    by_name = {r["workload"]: r["tapegrad_ms"] for r in results}
+    for H in (128, 512):
+        if f"lstm{H}" in by_name:
+            parts = [f"{kind} {by_name[f'lstm{H}_{kind}'] / by_name[f'lstm{H}']:.2f}x"
+                     for kind in ("cell", "fused") if f"lstm{H}_{kind}" in by_name]
+            if parts:
+                print(f"user cell / built-in LSTM at H={H}: " + ", ".join(parts))
     for H, rate in rates.items():
         ach = [r for r in results if r["workload"] in (f"lstm{H}", f"floor{H}") and "gemm_gflops_achieved" in r]
         line = ", ".join(f"{r['workload']} {r['gemm_gflops_achieved']:.0f}" for r in ach)

@@ -36,12 +36,13 @@ public:
     }
     std::size_t num_states() const override { return 2; }
     nn::State step(const Tensor& x, const nn::State& s) const override {
-        auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
+        Tensor gates = linear(x, W_ih, b) + linear(s[0], W_hh);
         if (fuse_) {
             Tensor c = fused("user_c", [](auto i, auto f, auto g, auto c) { return sigmoid(f) * c + sigmoid(i) * tanh(g); },
-                             g[0], g[1], g[2], s[1]);
-            return {fused("user_h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, g[3], c), c};
+                             block(gates, 0, 4), block(gates, 1, 4), block(gates, 2, 4), s[1]);
+            return {fused("user_h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, block(gates, 3, 4), c), c};
         }
+        auto g = chunk(gates, 4, 1);
         Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
         return {sigmoid(g[3]) * tanh(c), c};
     }

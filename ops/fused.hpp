@@ -6,7 +6,10 @@
 //       return sigmoid(f) * c + sigmoid(i) * tanh(g);
 //   }, gates_i, gates_f, gates_g, c_prev);
 //
-// y[k] = f(x1[k], ..., xn[k]) over inputs of one shape. Written as ops, the
+// y[k] = f(x1[k], ..., xn[k]) over inputs of one shape. An input may also be
+// block(t, k, n), the k-th of n equal blocks of t's last axis, read where it
+// lies (an LSTM's four gates from one [B, 4H] tensor, without chunk's
+// copies). Written as ops, the
 // line above is seven tape nodes, each writing a fresh buffer forward and
 // another backward; fused, it is one node that reads its inputs once and
 // writes its output once, as the built-in cells' gate ops do.
@@ -44,6 +47,16 @@
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+// Block k of n equal blocks of t's last axis, read and written in place: the
+// gates of an LSTM step without chunk's four copies.
+//   fused("c", f, block(gates, 0, 4), block(gates, 1, 4), ...)
+struct Block {
+    Tensor t;
+    std::size_t k, n;
+};
+inline Block block(const Tensor& t, std::size_t k, std::size_t n) { return {t, k, n}; }
+
 namespace fusion {
 
 // A value of type V (a SIMD batch or one real) with N tangents. N = 0 in
@@ -250,24 +263,112 @@ void for_blocks(std::size_t n, std::size_t streams, Fn&& fn) {
                  [&](std::size_t b0, std::size_t b1) { fn(b0 * kWidth, std::min(n, b1 * kWidth)); });
 }
 
-[[noreturn]] void shape_mismatch(const char* op, const std::vector<Tensor>& inputs);
+// Where an operand's elements are: row r, column c at base + r * stride +
+// offset + c. A whole tensor is one flat run; a block is a column range of
+// every row.
+struct Part {
+    const Tensor* t;
+    std::size_t k = 0, n = 1;
+    bool is_block = false;
+};
+inline Part part_of(const Tensor& t) { return {&t, 0, 1, false}; }
+inline Part part_of(const Block& b) { return {&b.t, b.k, b.n, true}; }
+
+template <std::size_t N>
+struct Layout {
+    std::array<std::size_t, N> offset{}, stride{};
+    std::array<bool, N> is_block{};
+    std::size_t rows = 0, width = 0;
+    bool flat = true;  // every operand a whole tensor: one run of rows * width
+    Shape shape;       // the output's
+};
+
+// Checks the operands and works out their layout; throws naming the op.
+template <std::size_t N>
+Layout<N> layout_of(const char* op, const std::array<Part, N>& parts) {
+    Layout<N> L;
+    std::array<Shape, N> shapes;
+    for (std::size_t j = 0; j < N; ++j) {
+        const Part& p = parts[j];
+        if (!p.t->defined()) fail<ValueError>("{}: input {} is undefined", op, j);
+        Shape s = p.t->shape();
+        const std::size_t last = s.empty() ? 1 : s.back();
+        if (p.is_block) {
+            if (s.empty() || p.n == 0 || p.k >= p.n || last % p.n != 0)
+                fail<ValueError>("{}: input {} is block {} of {} of a tensor of shape {}; its last axis must split "
+                                 "into {} equal blocks",
+                                 op, j, p.k, p.n, shape_str(s), p.n);
+            s.back() = last / p.n;
+            L.offset[j] = p.k * (last / p.n);
+            L.is_block[j] = true;
+            L.flat = false;
+        }
+        L.stride[j] = last;
+        shapes[j] = s;
+    }
+    for (std::size_t j = 1; j < N; ++j)
+        if (shapes[j] != shapes[0]) {
+            std::string all;
+            for (std::size_t i = 0; i < N; ++i) {
+                all += (i ? ", " : "") + shape_str(shapes[i]);
+                if (parts[i].is_block) all += fmt::format(" (block {} of {} of {})", parts[i].k, parts[i].n,
+                                                          shape_str(parts[i].t->shape()));
+            }
+            fail("{}: a fused elementwise op needs inputs of one shape, got {}", op, all);
+        }
+    L.shape = shapes[0];
+    L.width = L.shape.empty() ? 1 : L.shape.back();
+    std::size_t total = 1;
+    for (std::size_t d : L.shape) total *= d;
+    L.rows = L.width ? total / L.width : 0;
+    return L;
+}
+
+// fn(x, y, count) for every run of elements: the whole tensor in SIMD-aligned
+// pieces when flat, else row by row (rows shared among the threads).
+template <std::size_t N, class Fn>
+void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, real* y, std::size_t streams, Fn&& fn) {
+    if (L.flat) {
+        for_blocks(L.rows * L.width, streams, [&](std::size_t lo, std::size_t hi) {
+            std::array<const real*, N> xr;
+            for (std::size_t j = 0; j < N; ++j) xr[j] = x[j] + lo;
+            fn(xr, y + lo, hi - lo, lo);
+        });
+        return;
+    }
+    parallel_for(L.rows, std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(1, L.width * streams)),
+                 [&](std::size_t r0, std::size_t r1) {
+                     for (std::size_t r = r0; r < r1; ++r) {
+                         std::array<const real*, N> xr;
+                         for (std::size_t j = 0; j < N; ++j) xr[j] = x[j] + r * L.stride[j] + L.offset[j];
+                         fn(xr, y + r * L.width, L.width, r);
+                     }
+                 });
+}
 
 }  // namespace fusion
 
 template <class F, class... Ts>
 Tensor fused(const char* op, F f, const Ts&... inputs) {
     static_assert(sizeof...(Ts) >= 1, "fused: give at least one input tensor");
-    static_assert((std::is_same_v<Ts, Tensor> && ...), "fused: the inputs must be Tensors");
+    static_assert(((std::is_same_v<Ts, Tensor> || std::is_same_v<Ts, Block>)&&...),
+                  "fused: the inputs must be Tensors or blocks of them");
     constexpr std::size_t n = sizeof...(Ts);
     using Seq = std::make_index_sequence<n>;
-    const std::vector<Tensor> in{inputs...};
-    for (const Tensor& t : in)
-        if (!t.defined() || t.shape() != in[0].shape()) fusion::shape_mismatch(op, in);
-    Array y = Array::from_shape(in[0].shape());
-    const std::array<const real*, n> x{inputs.data()...};
-    real* yd = y.data();
-    fusion::for_blocks(y.size(), 1, [&](std::size_t lo, std::size_t hi) { fusion::forward_range(f, x, yd, lo, hi, Seq{}); });
-    return record(op, std::move(y), in, [f](TensorImpl& y) {
+    const std::array<fusion::Part, n> parts{fusion::part_of(inputs)...};
+    const auto L = fusion::layout_of(op, parts);
+    std::vector<Tensor> in;
+    in.reserve(n);
+    std::array<const real*, n> x{};
+    for (std::size_t j = 0; j < n; ++j) {
+        in.push_back(*parts[j].t);
+        x[j] = parts[j].t->data();
+    }
+    Array y = Array::from_shape(L.shape);
+    fusion::for_runs(L, x, y.data(), 1, [&](const std::array<const real*, n>& xr, real* yr, std::size_t count, std::size_t) {
+        fusion::forward_range(f, xr, yr, 0, count, Seq{});
+    });
+    return record(op, std::move(y), in, [f, L](TensorImpl& y) {
         std::array<const real*, n> xs{};
         std::array<real*, n> dx{};
         std::array<bool, n> add{};
@@ -275,14 +376,25 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
             TensorImpl& X = *y.inputs[j];
             xs[j] = X.value.data();
             if (!X.requires_grad) continue;
+            // A block's neighbours may get no gradient here: start from zeros.
             // A tensor given twice gets its second share added to its first.
-            add[j] = grad_beta(X) != 0;
-            dx[j] = X.grad.data();
+            if (L.is_block[j]) {
+                add[j] = true;
+                dx[j] = grad_buffer(X).data();
+            } else {
+                add[j] = grad_beta(X) != 0;
+                dx[j] = X.grad.data();
+            }
         }
         const real* dy = y.grad.data();
-        fusion::for_blocks(y.grad.size(), n + 1, [&](std::size_t lo, std::size_t hi) {
-            fusion::backward_range(f, xs, dy, dx, add, lo, hi, Seq{});
-        });
+        fusion::for_runs(L, xs, const_cast<real*>(dy), n + 1,
+                         [&](const std::array<const real*, n>& xr, real* dyr, std::size_t count, std::size_t r) {
+                             std::array<real*, n> dxr{};
+                             for (std::size_t j = 0; j < n; ++j)
+                                 if (dx[j]) dxr[j] = dx[j] + (xr[j] - xs[j]);  // same place as the value
+                             (void)r;
+                             fusion::backward_range(f, xr, dyr, dxr, add, 0, count, Seq{});
+                         });
     });
 }
 

@@ -80,8 +80,44 @@ TEST_CASE("fused gives the same bits on one thread and on several", "[fused]") {
     CHECK(one.second == two.second);
 }
 
+TEST_CASE("fused reads blocks of a tensor in place, and their gradients land in place", "[fused]") {
+    // an LSTM step's elementwise part from one [B, 4H] gates tensor
+    Tensor gates = rnd({5, 4 * 6}, 51, -2, 2), c = rnd({5, 6}, 52);
+    auto h_of = [](auto o, auto c) { return sigmoid(o) * tanh(c); };
+    Tensor c1 = fused("c", cell_state, block(gates, 0, 4), block(gates, 1, 4), block(gates, 2, 4), c);
+    Tensor h1 = fused("h", h_of, block(gates, 3, 4), c1);
+    sum(h1 * real(0.7) + c1).backward();
+    const Array dgates = gates.grad(), dc = c.grad();
+    gates.zero_grad();
+    c.zero_grad();
+    auto g = chunk(gates, 4, 1);
+    Tensor c2 = cell_state_ops(g[0], g[1], g[2], c);
+    Tensor h2 = sigmoid(g[3]) * tanh(c2);
+    sum(h2 * real(0.7) + c2).backward();
+    CHECK(close(h1.value(), h2.value(), kValueTol));
+    CHECK(close(dgates, gates.grad(), kValueTol));
+    CHECK(close(dc, c.grad(), kValueTol));
+
+    using V = std::vector<Tensor>;
+    CHECK_GRADS(
+        [](const V& in) {
+            Tensor c = fused("c", cell_state, block(in[0], 0, 4), block(in[0], 1, 4), block(in[0], 2, 4), in[1]);
+            return fused("h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, block(in[0], 3, 4), c);
+        },
+        gates, c);
+    // two blocks of one tensor, the later one first: [3, 2] blocks of [3, 4]
+    Tensor w = rnd({3, 4}, 53), u = rnd({3, 2}, 54);
+    CHECK_GRADS([](const V& in) { return fused("mix", [](auto a, auto b, auto u) { return a * b * u; },
+                                               block(in[0], 1, 2), block(in[0], 0, 2), in[1]); },
+                w, u);
+}
+
 TEST_CASE("fused rejects inputs of different shapes, naming the op and the shapes", "[fused][errors]") {
     Tensor a = rnd({2, 3}, 41), b = rnd({3, 2}, 42);
     require_throws_with<Error>([&] { fused("my_op", [](auto x, auto y) { return x * y; }, a, b); },
                                {"my_op", "[2, 3]", "[3, 2]", "one shape"});
+    require_throws_with<ValueError>([&] { fused("my_op", [](auto x) { return x; }, block(a, 0, 2)); },
+                                    {"my_op", "block 0 of 2", "[2, 3]", "2 equal blocks"});
+    require_throws_with<Error>([&] { fused("my_op", [](auto x, auto y) { return x * y; }, block(b, 1, 2), a); },
+                               {"my_op", "block 1 of 2 of [3, 2]", "[2, 3]"});
 }
