@@ -58,6 +58,9 @@ struct Staged {
     ImplPtr W, b;  // kept alive until the flush
     std::size_t in = 0, out = 0, rows = 0;
     RowBuffer G, X;  // [rows, out], [rows, in]
+    // db summed as the rows arrive, while they are in cache: summing the
+    // staged G at the flush read it all from memory once more
+    std::vector<real> db;
 };
 // Keyed by (weight, bias): a weight shared with different biases stages apart.
 using Key = std::pair<TensorImpl*, TensorImpl*>;
@@ -70,8 +73,10 @@ void flush(Key key, bool completed) {
         const real beta = grad_beta(W);
         gemm(true, false, s.out, s.in, s.rows, 1, s.G.data.get(), s.out, s.X.data.get(), s.in, beta, W.grad.data(),
              s.in);
-        if (s.b && s.b->requires_grad)
-            add_column_sums(s.G.data.get(), s.rows, s.out, grad_buffer(*s.b).data());
+        if (s.b && s.b->requires_grad) {
+            real* db = grad_buffer(*s.b).data();
+            for (std::size_t o = 0; o < s.out; ++o) db[o] += s.db[o];
+        }
     }
     s.rows = s.G.size = s.X.size = 0;
     s.W.reset();
@@ -86,7 +91,14 @@ void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, 
         s.b = b;
         s.in = in;
         s.out = out;
+        if (b && b->requires_grad) s.db.assign(out, real(0));
         at_walk_end([key](bool completed) { flush(key, completed); });
+    }
+    if (b && b->requires_grad) {
+        const real* g = y.grad.data();
+        real* db = s.db.data();
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t o = 0; o < out; ++o) db[o] += g[r * out + o];
     }
     std::memcpy(s.G.append(rows * out), y.grad.data(), rows * out * sizeof(real));
     std::memcpy(s.X.append(rows * in), y.inputs[0]->value.data(), rows * in * sizeof(real));
