@@ -25,6 +25,20 @@ std::size_t gate_width(const char* op, const Tensor& gates, std::size_t k, const
              shape_str(gates.shape()), shape_str(state.shape()), k);
     return state.shape()[1];
 }
+
+// One row of the cell state's gate gradients added into d = [i, f, g, o]
+// parts. A plain function of restrict pointers, so the loop vectorises.
+void lstm_cell_state_gate_grads(const real* __restrict s, const real* __restrict c, const real* __restrict dy,
+                                real* __restrict d, std::size_t H) {
+    real* __restrict d_f = d + H;
+    real* __restrict d_g = d + 2 * H;
+    for (std::size_t j = 0; j < H; ++j) {
+        const real i = s[j], f = s[H + j], g = s[2 * H + j];
+        d[j] += dy[j] * g * i * (1 - i);
+        d_f[j] += dy[j] * c[j] * f * (1 - f);
+        d_g[j] += dy[j] * i * (1 - g * g);
+    }
+}
 }  // namespace
 
 // c' = f*c + i*g with i = sigma(a_i), f = sigma(a_f), g = tanh(a_g):
@@ -55,16 +69,7 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
         for_rows(B, H, [&](std::size_t r) {
             const real* s = act.data() + r * 3 * H;
             const real* dyr = dy + r * H;
-            if (dg) {
-                real* d = dg + r * 4 * H;
-                const real* cr = cv + r * H;
-                for (std::size_t j = 0; j < H; ++j) {
-                    const real i = s[j], f = s[H + j], g = s[2 * H + j];
-                    d[j] += dyr[j] * g * i * (1 - i);
-                    d[H + j] += dyr[j] * cr[j] * f * (1 - f);
-                    d[2 * H + j] += dyr[j] * i * (1 - g * g);
-                }
-            }
+            if (dg) lstm_cell_state_gate_grads(s, cv + r * H, dyr, dg + r * 4 * H, H);
             if (dc)
                 for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dyr[j] * s[H + j];
         });
@@ -104,6 +109,26 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next) {
     });
 }
 
+namespace {
+// One row's pre-activation gradients added into o = [r, z, n] parts: the
+// same from both sides for r and z; n's hidden side is scaled by r
+// (dh_n = dx_n r). Recomputed per side, so each loop is one plain pass the
+// compiler vectorises.
+void gru_gate_grads(const real* __restrict s, const real* __restrict hn, const real* __restrict hp,
+                    const real* __restrict g, real* __restrict o, std::size_t H, bool hidden_side) {
+    real* __restrict o_r = o;
+    real* __restrict o_z = o + H;
+    real* __restrict o_n = o + 2 * H;
+    for (std::size_t j = 0; j < H; ++j) {
+        const real rg = s[j], z = s[H + j], n = s[2 * H + j];
+        const real dn = g[j] * (1 - z) * (1 - n * n);  // through tanh
+        o_r[j] += dn * hn[j] * rg * (1 - rg);
+        o_z[j] += g[j] * (hp[j] - n) * z * (1 - z);
+        o_n[j] += hidden_side ? dn * rg : dn;
+    }
+}
+}  // namespace
+
 // h' = (1-z) n + z h with r = sigma(x_r + h_r), z = sigma(x_z + h_z), n = tanh(x_n + r h_n):
 //   dn = dh' (1-z), dz = dh' (h - n), dh = dh' z
 //   dx_n = dn (1-n^2) = dh_n / r,  dr = dx_n h_n,  dx_r = dh_r = dr r(1-r),  dx_z = dh_z = dz z(1-z)
@@ -139,27 +164,13 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
         for_rows(B, H, [&](std::size_t r) {
             const real* s = act.data() + r * 3 * H;
             const real* hn = Hg.value.data() + r * 3 * H + 2 * H;
+            const real* g = dy + r * H;
             const real* hp = Hp.value.data() + r * H;
-            for (std::size_t j = 0; j < H; ++j) {
-                const real rg = s[j], z = s[H + j], n = s[2 * H + j], g = dy[r * H + j];
-                // pre-activation gradients: r and z are the same from both
-                // sides; n's hidden side is scaled by r (dh_n = dx_n r)
-                const real dn = g * (1 - z) * (1 - n * n);  // through tanh
-                const real dr = dn * hn[j] * rg * (1 - rg);
-                const real dz = g * (hp[j] - n) * z * (1 - z);
-                if (dx) {
-                    real* o = dx + r * 3 * H;
-                    o[j] += dr;
-                    o[H + j] += dz;
-                    o[2 * H + j] += dn;
-                }
-                if (dhg) {
-                    real* o = dhg + r * 3 * H;
-                    o[j] += dr;
-                    o[H + j] += dz;
-                    o[2 * H + j] += dn * rg;
-                }
-                if (dhp) dhp[r * H + j] += g * z;
+            if (dx) gru_gate_grads(s, hn, hp, g, dx + r * 3 * H, H, false);
+            if (dhg) gru_gate_grads(s, hn, hp, g, dhg + r * 3 * H, H, true);
+            if (dhp) {
+                real* __restrict o = dhp + r * H;
+                for (std::size_t j = 0; j < H; ++j) o[j] += g[j] * s[H + j];
             }
         });
     });
