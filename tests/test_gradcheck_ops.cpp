@@ -59,6 +59,13 @@ TEST_CASE("gradcheck: matmul 2-D, batched 3-D, and 3-D with a shared weight", "[
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({3, 4}, 31), rnd({4, 5}, 32));
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({2, 3, 4}, 33), rnd({2, 4, 2}, 34));
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({2, 3, 4}, 35), rnd({4, 2}, 36));
+    // batched matrix-vector products (attention's scores and contexts):
+    // N = 1, M = 1, both, and a second use that adds to the gradients
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({3, 5, 11}, 131), rnd({3, 11, 1}, 132));
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({3, 1, 5}, 133), rnd({3, 5, 11}, 134));
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({2, 1, 9}, 135), rnd({2, 9, 1}, 136));
+    CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]) * matmul(in[0], in[1]); }, rnd({2, 4, 3}, 137),
+                rnd({2, 3, 1}, 138));
     // the same matrix on both sides: both contributions must accumulate
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[0]); }, rnd({3, 3}, 37));
 }
