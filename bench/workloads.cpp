@@ -22,8 +22,9 @@ IndexArray random_ids(std::size_t T, std::size_t B, std::size_t vocab, Generator
 }
 
 // An LSTM cell the way a user would write it: every gate from ops, no input
-// projection hoisted out of the time loop. With `fuse`, the elementwise
-// equations go into two fused ops (ops/fused.hpp), still as written.
+// projection hoisted out of the time loop. With `fuse`, the same equations
+// through tapegrad's fusing ops: the gate sum in one linear_add, the
+// elementwise math in two fused ops (ops/fused.hpp) reading the gates in place.
 class UserLSTMCell : public nn::RecurrentCell {
 public:
     UserLSTMCell(std::size_t in, std::size_t H, bool fuse, Generator& g) : RecurrentCell(in, H), fuse_(fuse) {
@@ -36,13 +37,14 @@ public:
     }
     std::size_t num_states() const override { return 2; }
     nn::State step(const Tensor& x, const nn::State& s) const override {
-        Tensor gates = linear(x, W_ih, b) + linear(s[0], W_hh);
         if (fuse_) {
+            // the sum of the two products in one pass: W_hh h added onto W_ih x + b
+            Tensor gates = linear_add(linear(x, W_ih, b), s[0], W_hh);
             Tensor c = fused("user_c", [](auto i, auto f, auto g, auto c) { return sigmoid(f) * c + sigmoid(i) * tanh(g); },
                              block(gates, 0, 4), block(gates, 1, 4), block(gates, 2, 4), s[1]);
             return {fused("user_h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, block(gates, 3, 4), c), c};
         }
-        auto g = chunk(gates, 4, 1);
+        auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
         Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
         return {sigmoid(g[3]) * tanh(c), c};
     }
