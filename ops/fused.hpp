@@ -9,7 +9,8 @@
 // y[k] = f(x1[k], ..., xn[k]) over inputs of one shape. An input may also be
 // block(t, k, n), the k-th of n equal blocks of t's last axis, read where it
 // lies (an LSTM's four gates from one [B, 4H] tensor, without chunk's
-// copies). Written as ops, the
+// copies), or a [H] vector repeated for every row of [..., H] (a per-unit
+// weight such as a peephole). Written as ops, the
 // line above is seven tape nodes, each writing a fresh buffer forward and
 // another backward; fused, it is one node that reads its inputs once and
 // writes its output once, as the built-in cells' gate ops do.
@@ -277,9 +278,9 @@ inline Part part_of(const Block& b) { return {&b.t, b.k, b.n, true}; }
 template <std::size_t N>
 struct Layout {
     std::array<std::size_t, N> offset{}, stride{};
-    std::array<bool, N> is_block{};
+    std::array<bool, N> is_block{}, is_row{};  // is_row: one [width] row for every row
     std::size_t rows = 0, width = 0;
-    bool flat = true;  // every operand a whole tensor: one run of rows * width
+    bool flat = true;  // every operand a whole tensor of the output's shape: one run
     Shape shape;       // the output's
 };
 
@@ -306,17 +307,36 @@ Layout<N> layout_of(const char* op, const std::array<Part, N>& parts) {
         L.stride[j] = last;
         shapes[j] = s;
     }
+    // The output takes the largest shape; a whole tensor of shape [width]
+    // may stand for one row repeated (a per-unit parameter: a bias, a
+    // peephole weight).
+    std::size_t big = 0;
+    auto count = [](const Shape& s) {
+        std::size_t c = 1;
+        for (std::size_t d : s) c *= d;
+        return c;
+    };
     for (std::size_t j = 1; j < N; ++j)
-        if (shapes[j] != shapes[0]) {
-            std::string all;
-            for (std::size_t i = 0; i < N; ++i) {
-                all += (i ? ", " : "") + shape_str(shapes[i]);
-                if (parts[i].is_block) all += fmt::format(" (block {} of {} of {})", parts[i].k, parts[i].n,
-                                                          shape_str(parts[i].t->shape()));
-            }
-            fail("{}: a fused elementwise op needs inputs of one shape, got {}", op, all);
+        if (count(shapes[j]) > count(shapes[big])) big = j;
+    const Shape& out = shapes[big];
+    for (std::size_t j = 0; j < N; ++j) {
+        if (shapes[j] == out) continue;
+        if (!parts[j].is_block && out.size() >= 2 && shapes[j].size() == 1 && shapes[j][0] == out.back()) {
+            L.is_row[j] = true;
+            L.stride[j] = 0;
+            L.flat = false;
+            continue;
         }
-    L.shape = shapes[0];
+        std::string all;
+        for (std::size_t i = 0; i < N; ++i) {
+            all += (i ? ", " : "") + shape_str(shapes[i]);
+            if (parts[i].is_block)
+                all += fmt::format(" (block {} of {} of {})", parts[i].k, parts[i].n, shape_str(parts[i].t->shape()));
+        }
+        fail("{}: a fused elementwise op needs inputs of one shape (or [{}] rows to repeat), got {}", op,
+             out.empty() ? 1 : out.back(), all);
+    }
+    L.shape = out;
     L.width = L.shape.empty() ? 1 : L.shape.back();
     std::size_t total = 1;
     for (std::size_t d : L.shape) total *= d;
@@ -325,9 +345,11 @@ Layout<N> layout_of(const char* op, const std::array<Part, N>& parts) {
 }
 
 // fn(x, y, count) for every run of elements: the whole tensor in SIMD-aligned
-// pieces when flat, else row by row (rows shared among the threads).
+// pieces when flat, else row by row (rows shared among the threads, unless
+// `serial`: when every row adds into one repeated row's gradient).
 template <std::size_t N, class Fn>
-void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, real* y, std::size_t streams, Fn&& fn) {
+void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, real* y, std::size_t streams, bool serial,
+              Fn&& fn) {
     if (L.flat) {
         for_blocks(L.rows * L.width, streams, [&](std::size_t lo, std::size_t hi) {
             std::array<const real*, N> xr;
@@ -336,14 +358,18 @@ void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, real* y, 
         });
         return;
     }
-    parallel_for(L.rows, std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(1, L.width * streams)),
-                 [&](std::size_t r0, std::size_t r1) {
-                     for (std::size_t r = r0; r < r1; ++r) {
-                         std::array<const real*, N> xr;
-                         for (std::size_t j = 0; j < N; ++j) xr[j] = x[j] + r * L.stride[j] + L.offset[j];
-                         fn(xr, y + r * L.width, L.width, r);
-                     }
-                 });
+    auto rows = [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r) {
+            std::array<const real*, N> xr;
+            for (std::size_t j = 0; j < N; ++j) xr[j] = x[j] + r * L.stride[j] + L.offset[j];
+            fn(xr, y + r * L.width, L.width, r);
+        }
+    };
+    if (serial)
+        rows(0, L.rows);
+    else
+        parallel_for(L.rows, std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(1, L.width * streams)),
+                     rows);
 }
 
 }  // namespace fusion
@@ -365,20 +391,24 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
         x[j] = parts[j].t->data();
     }
     Array y = Array::from_shape(L.shape);
-    fusion::for_runs(L, x, y.data(), 1, [&](const std::array<const real*, n>& xr, real* yr, std::size_t count, std::size_t) {
+    fusion::for_runs(L, x, y.data(), 1, false,
+                     [&](const std::array<const real*, n>& xr, real* yr, std::size_t count, std::size_t) {
         fusion::forward_range(f, xr, yr, 0, count, Seq{});
     });
     return record(op, std::move(y), in, [f, L](TensorImpl& y) {
         std::array<const real*, n> xs{};
         std::array<real*, n> dx{};
         std::array<bool, n> add{};
+        bool serial = false;
         for (std::size_t j = 0; j < n; ++j) {
             TensorImpl& X = *y.inputs[j];
             xs[j] = X.value.data();
             if (!X.requires_grad) continue;
-            // A block's neighbours may get no gradient here: start from zeros.
-            // A tensor given twice gets its second share added to its first.
-            if (L.is_block[j]) {
+            // A block's neighbours may get no gradient here, and a repeated
+            // row sums over every row: both start from zeros. A tensor given
+            // twice gets its second share added to its first.
+            serial = serial || L.is_row[j];
+            if (L.is_block[j] || L.is_row[j]) {
                 add[j] = true;
                 dx[j] = grad_buffer(X).data();
             } else {
@@ -387,7 +417,7 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
             }
         }
         const real* dy = y.grad.data();
-        fusion::for_runs(L, xs, const_cast<real*>(dy), n + 1,
+        fusion::for_runs(L, xs, const_cast<real*>(dy), n + 1, serial,
                          [&](const std::array<const real*, n>& xr, real* dyr, std::size_t count, std::size_t r) {
                              std::array<real*, n> dxr{};
                              for (std::size_t j = 0; j < n; ++j)

@@ -112,10 +112,38 @@ TEST_CASE("fused reads blocks of a tensor in place, and their gradients land in 
                 w, u);
 }
 
+TEST_CASE("fused repeats a [H] vector for every row, and sums its gradient over the rows", "[fused]") {
+    // a peephole gate: sigma(a + w * c) with a per-unit weight w
+    Tensor a = rnd({6, 5}, 61), w = rnd({5}, 62), c = rnd({6, 5}, 63);
+    auto peep = [](auto a, auto w, auto c) { return sigmoid(a + w * c); };
+    Tensor y1 = fused("peep", peep, a, w, c);
+    sum(y1 * y1).backward();
+    const Array dw = w.grad(), da = a.grad();
+    for (Tensor* t : {&a, &w, &c}) t->zero_grad();
+    Tensor y2 = sigmoid(a + w * c);  // broadcasting ops
+    sum(y2 * y2).backward();
+    CHECK(close(y1.value(), y2.value(), kValueTol));
+    CHECK(close(dw, w.grad(), kValueTol));
+    CHECK(close(da, a.grad(), kValueTol));
+    using V = std::vector<Tensor>;
+    CHECK_GRADS([](const V& in) {
+        return fused("peep", [](auto a, auto w, auto c) { return sigmoid(a + w * c); }, in[0], in[1], in[2]);
+    }, a, w, c);
+    // first, and next to blocks
+    Tensor g = rnd({3, 8}, 64), v = rnd({4}, 65);
+    CHECK_GRADS([](const V& in) {
+        return fused("mix", [](auto v, auto p, auto q) { return v * tanh(p) - q; }, in[1], block(in[0], 0, 2),
+                     block(in[0], 1, 2));
+    }, g, v);
+}
+
 TEST_CASE("fused rejects inputs of different shapes, naming the op and the shapes", "[fused][errors]") {
     Tensor a = rnd({2, 3}, 41), b = rnd({3, 2}, 42);
     require_throws_with<Error>([&] { fused("my_op", [](auto x, auto y) { return x * y; }, a, b); },
                                {"my_op", "[2, 3]", "[3, 2]", "one shape"});
+    Tensor r = rnd({4}, 43);
+    require_throws_with<Error>([&] { fused("my_op", [](auto x, auto y) { return x * y; }, a, r); },
+                               {"my_op", "[2, 3]", "[4]", "[3] rows to repeat"});
     require_throws_with<ValueError>([&] { fused("my_op", [](auto x) { return x; }, block(a, 0, 2)); },
                                     {"my_op", "block 0 of 2", "[2, 3]", "2 equal blocks"});
     require_throws_with<Error>([&] { fused("my_op", [](auto x, auto y) { return x * y; }, block(b, 1, 2), a); },
