@@ -219,14 +219,19 @@ Dual<V, N> seeded(V v, std::size_t j) {  // input j of N: tangent e_j
     r.d[j] = V(real(1));
     return r;
 }
-inline Batch load(const real* p) { return Batch::load_unaligned(p); }
-inline real load1(const real* p) { return *p; }
+// A template of the batch type, not a plain inline function returning Batch:
+// translation units built for other vector widths then get functions of
+// other names, not clashing definitions of one.
+template <class B>
+B load(const real* p) {
+    return B::load_unaligned(p);
+}
 
 template <class F, std::size_t... J>
 void forward_range(const F& f, const std::array<const real*, sizeof...(J)>& x, real* y, std::size_t lo,
                    std::size_t hi, std::index_sequence<J...>) {
     std::size_t k = lo;
-    for (; k + kWidth <= hi; k += kWidth) f(Dual<Batch, 0>{load(x[J] + k), {}}...).v.store_unaligned(y + k);
+    for (; k + kWidth <= hi; k += kWidth) f(Dual<Batch, 0>{load<Batch>(x[J] + k), {}}...).v.store_unaligned(y + k);
     for (; k < hi; ++k) y[k] = f(Dual<real, 0>{x[J][k], {}}...).v;
 }
 
@@ -239,11 +244,11 @@ void backward_range(const F& f, const std::array<const real*, sizeof...(J)>& x, 
     constexpr std::size_t n = sizeof...(J);
     std::size_t k = lo;
     for (; k + kWidth <= hi; k += kWidth) {
-        const auto r = f(seeded<Batch, n>(load(x[J] + k), J)...);
-        const Batch g = load(dy + k);
+        const auto r = f(seeded<Batch, n>(load<Batch>(x[J] + k), J)...);
+        const Batch g = load<Batch>(dy + k);
         for (std::size_t j = 0; j < n; ++j) {
             if (!dx[j]) continue;
-            const Batch v = add[j] ? load(dx[j] + k) + g * r.d[j] : g * r.d[j];
+            const Batch v = add[j] ? load<Batch>(dx[j] + k) + g * r.d[j] : g * r.d[j];
             v.store_unaligned(dx[j] + k);
         }
     }
