@@ -159,7 +159,19 @@ xsimd::batch<real, A> exp_of(const xsimd::batch<real, A>& v) { return xsimd::exp
 template <class A>
 xsimd::batch<real, A> tanh_of(const xsimd::batch<real, A>& v) { return xsimd::tanh(v); }
 template <class A>
-xsimd::batch<real, A> log_of(const xsimd::batch<real, A>& v) { return xsimd::log(v); }
+xsimd::batch<real, A> log_of(const xsimd::batch<real, A>& v) {
+#if defined(__OPTIMIZE__) || defined(__clang__)
+    return xsimd::log(v);
+#else
+    // Unoptimised GCC builds (Debug) make some AVX-512 intrinsics macros, and
+    // xsimd's log does not compile through them: lane by lane instead.
+    using B = xsimd::batch<real, A>;
+    alignas(B::arch_type::alignment()) real lanes[B::size];
+    v.store_aligned(lanes);
+    for (real& x : lanes) x = std::log(x);
+    return B::load_aligned(lanes);
+#endif
+}
 template <class A>
 xsimd::batch<real, A> sqrt_of(const xsimd::batch<real, A>& v) { return xsimd::sqrt(v); }
 template <class A>
@@ -359,7 +371,7 @@ void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, real* y, 
         for_blocks(L.rows * L.width, streams, [&](std::size_t lo, std::size_t hi) {
             std::array<const real*, N> xr;
             for (std::size_t j = 0; j < N; ++j) xr[j] = x[j] + lo;
-            fn(xr, y + lo, hi - lo, lo);
+            fn(xr, y + lo, hi - lo);
         });
         return;
     }
@@ -367,7 +379,7 @@ void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, real* y, 
         for (std::size_t r = r0; r < r1; ++r) {
             std::array<const real*, N> xr;
             for (std::size_t j = 0; j < N; ++j) xr[j] = x[j] + r * L.stride[j] + L.offset[j];
-            fn(xr, y + r * L.width, L.width, r);
+            fn(xr, y + r * L.width, L.width);
         }
     };
     if (serial)
@@ -397,7 +409,7 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
     }
     Array y = Array::from_shape(L.shape);
     fusion::for_runs(L, x, y.data(), 1, false,
-                     [&](const std::array<const real*, n>& xr, real* yr, std::size_t count, std::size_t) {
+                     [&](const std::array<const real*, n>& xr, real* yr, std::size_t count) {
         fusion::forward_range(f, xr, yr, 0, count, Seq{});
     });
     return record(op, std::move(y), in, [f, L](TensorImpl& y) {
@@ -423,11 +435,10 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
         }
         const real* dy = y.grad.data();
         fusion::for_runs(L, xs, const_cast<real*>(dy), n + 1, serial,
-                         [&](const std::array<const real*, n>& xr, real* dyr, std::size_t count, std::size_t r) {
+                         [&](const std::array<const real*, n>& xr, real* dyr, std::size_t count) {
                              std::array<real*, n> dxr{};
                              for (std::size_t j = 0; j < n; ++j)
                                  if (dx[j]) dxr[j] = dx[j] + (xr[j] - xs[j]);  // same place as the value
-                             (void)r;
                              fusion::backward_range(f, xr, dyr, dxr, add, 0, count, Seq{});
                          });
     });
