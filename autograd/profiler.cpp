@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "error.hpp"
+
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
@@ -26,7 +28,10 @@ void Profiler::forward_done(const char* op) {
     last_ = now;
 }
 
-void Profiler::mark(const char* what) { forward_done(what); }
+void Profiler::mark(const char* what) {
+    if (!what) fail<ValueError>("Profiler::mark: the name is null");
+    forward_done(what);
+}
 
 void Profiler::backward_done(const char* op, Clock::time_point start) {
     const auto now = Clock::now();

@@ -50,6 +50,7 @@ TEST_CASE("the profiler counts each op's forward and backward calls and times th
     CHECK(table.find("total") != std::string::npos);
     prof.reset();
     CHECK(prof.rows().empty());
+    require_throws_with<ValueError>([&] { prof.mark(nullptr); }, {"Profiler::mark", "null"});
 }
 
 TEST_CASE("profilers nest, and each sees only its own thread", "[profiler]") {
