@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "init.hpp"
+#include "../ops/shape.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -32,6 +33,10 @@ Tensor RecurrentCell::default_param(const Shape& shape, Generator& gen) const {
     const real k = real(1) / std::sqrt(real(hidden_size_));
     init::uniform_(t, -k, k, gen);
     return t;
+}
+
+State RecurrentCell::step_at(const Tensor& projected, std::size_t t, const State& state) const {
+    return step(select(projected, t), state);
 }
 
 void RecurrentCell::check_state(const char* who, const Tensor& x_t, const State& state) const {

@@ -90,7 +90,7 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
             std::vector<Tensor> outs(T);
             for (std::size_t s = 0; s < T; ++s) {
                 const std::size_t t = d == 0 ? s : T - 1 - s;
-                State next = c.step(select(projected, t), state);
+                State next = c.step_at(projected, t, state);
                 if (t < min_len) {
                     state = std::move(next);
                     outs[t] = state[0];

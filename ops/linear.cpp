@@ -105,8 +105,10 @@ void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, 
     s.rows += rows;
 }
 
-// y = a + x W^T + b; `a` (the addend) and b may be undefined.
-Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b) {
+// y = a[t] + x W^T + b; `a` (the addend) and b may be undefined. With
+// `at_step`, the addend is a's slice t along axis 0, else a itself.
+Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, const Tensor& x, const Tensor& W,
+              const Tensor& b) {
     if (W.dim() != 2) fail("{}: weight must be [out, in], got {}", op, shape_str(W.shape()));
     if (x.dim() == 0 || x.shape().back() != W.shape()[1])
         fail("{}: input {} does not end in the weight's in-features {} (weight {})", op, shape_str(x.shape()),
@@ -118,14 +120,24 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
     const std::size_t in = W.shape()[1], out = W.shape()[0], rows = x.numel() / in;
     Shape ys = x.shape();
     ys.back() = out;
-    if (has_addend && a.shape() != ys)
+    std::size_t a_offset = 0;  // where the addend starts in a
+    if (has_addend && at_step) {
+        if (a.dim() == 0 || t >= a.shape()[0])
+            fail<ValueError>("{}: step {} is out of range for an addend of shape {}", op, t, shape_str(a.shape()));
+        const Shape slice(a.shape().begin() + 1, a.shape().end());
+        if (slice != ys)
+            fail("{}: step {} of the addend {} is {}, not the product's shape {} (input {}, weight {})", op, t,
+                 shape_str(a.shape()), shape_str(slice), shape_str(ys), shape_str(x.shape()), shape_str(W.shape()));
+        a_offset = t * rows * out;
+    } else if (has_addend && a.shape() != ys) {
         fail("{}: addend {} differs from the product's shape {} (input {}, weight {})", op, shape_str(a.shape()),
              shape_str(ys), shape_str(x.shape()), shape_str(W.shape()));
+    }
     Array y = Array::from_shape(ys);
     // The GEMM accumulates onto what y starts as: the addend and/or bias rows.
     real* yd = y.data();
     const real* bd = has_bias ? b.data() : nullptr;
-    const real* ad = has_addend ? a.data() : nullptr;
+    const real* ad = has_addend ? a.data() + a_offset : nullptr;
     if (has_bias || has_addend)
         parallel_for(rows, rows_per_grain(out), [&](std::size_t lo, std::size_t hi) {
             for (std::size_t r = lo; r < hi; ++r) {
@@ -141,7 +153,7 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
     gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias || has_addend ? 1 : 0, yd, out);
 
     // inputs: x, W, then b and a where given
-    auto backward = [rows, in, out, has_bias, has_addend](TensorImpl& y) {
+    auto backward = [rows, in, out, has_bias, has_addend, at_step, a_offset](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         const ImplPtr& W = y.inputs[1];
         static const ImplPtr kNone;
@@ -161,7 +173,15 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
             }
             if (B && B->requires_grad) add_column_sums(g, rows, out, grad_buffer(*B).data());
         }
-        if (A && A->requires_grad) accumulate(*A, take_grad(y));  // da = dy; nothing reads dy after this
+        if (A && A->requires_grad) {
+            if (at_step) {  // da[t] += dy, into a's gradient where the slice lies
+                real* da = grad_buffer(*A).data() + a_offset;
+                const real* dy = y.grad.data();
+                for (std::size_t k = 0, n = rows * out; k < n; ++k) da[k] += dy[k];
+            } else {
+                accumulate(*A, take_grad(y));  // da = dy; nothing reads dy after this
+            }
+        }
     };
     if (has_bias && has_addend) return record(op, std::move(y), {x, W, b, a}, backward);
     if (has_bias) return record(op, std::move(y), {x, W, b}, backward);
@@ -171,11 +191,18 @@ Tensor affine(const char* op, const Tensor& a, const Tensor& x, const Tensor& W,
 
 }  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) { return affine("linear", Tensor(), x, W, b); }
+Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
+    return affine("linear", Tensor(), false, 0, x, W, b);
+}
 
 Tensor linear_add(const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b) {
     if (!a.defined()) fail<ValueError>("linear_add: the addend is undefined (use linear)");
-    return affine("linear_add", a, x, W, b);
+    return affine("linear_add", a, false, 0, x, W, b);
+}
+
+Tensor linear_add(const Tensor& a, std::size_t t, const Tensor& x, const Tensor& W, const Tensor& b) {
+    if (!a.defined()) fail<ValueError>("linear_add: the addend is undefined (use linear)");
+    return affine("linear_add", a, true, t, x, W, b);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -17,5 +17,11 @@ Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b = Tensor());
 // is linear_add(projected x_t, h, W_hh, b_hh).
 Tensor linear_add(const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b = Tensor());
 
+// linear_add(select(a, t), x, W, b), reading the addend where it lies in a
+// [T, ...] tensor: no copy of the slice, no select node, and its gradient
+// goes straight into a's. What the sequence layers call, with the inputs of
+// all steps projected at once.
+Tensor linear_add(const Tensor& a, std::size_t t, const Tensor& x, const Tensor& W, const Tensor& b = Tensor());
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

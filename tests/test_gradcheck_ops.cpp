@@ -87,6 +87,22 @@ TEST_CASE("gradcheck: linear_add, with and without bias, addend used again downs
                 rnd({3, 4}, 50), W, b);
 }
 
+TEST_CASE("gradcheck: linear_add reading step t of a whole sequence's addend in place", "[gradcheck]") {
+    Tensor W = rnd({5, 4}, 141), b = rnd({5}, 142), a = rnd({3, 2, 5}, 143), x = rnd({2, 4}, 144);
+    // two steps of one addend, and the addend used again: the shares add up
+    CHECK_GRADS([](const V& in) {
+        return linear_add(in[0], 2, in[1], in[2], in[3]) + linear_add(in[0], 0, in[1], in[2]) * select(in[0], 2);
+    }, a, x, W, b);
+    // created first, so its backward runs last: slice 1 of a already holds
+    // select's share then, which must be added to
+    CHECK_GRADS([](const V& in) {
+        Tensor y = linear_add(in[0], 1, in[1], in[2], in[3]);
+        return y * select(in[0], 1);
+    }, a, x, W, b);
+    // the same numbers as linear_add(select(a, t), ...)
+    CHECK(close(linear_add(a, 1, x, W, b).value(), linear_add(select(a, 1), x, W, b).value(), kValueTol));
+}
+
 TEST_CASE("gradcheck: permute transpose reshape", "[gradcheck]") {
     Tensor a = rnd({2, 3, 4}, 41);
     CHECK_GRADS([](const V& in) { return permute(in[0], {2, 0, 1}); }, a);
