@@ -40,9 +40,12 @@ State RecurrentCell::step_at(const Tensor& projected, std::size_t t, const State
 }
 
 void RecurrentCell::check_state(const char* who, const Tensor& x_t, const State& state) const {
+    check_state(who, x_t.dim() ? x_t.shape()[0] : 0, state);
+}
+
+void RecurrentCell::check_state(const char* who, std::size_t batch, const State& state) const {
     if (state.size() != num_states())
         fail("{}: expected {} state tensor(s), got {}", who, num_states(), state.size());
-    const std::size_t batch = x_t.dim() ? x_t.shape()[0] : 0;
     for (const Tensor& s : state)
         if (s.dim() != 2 || s.shape()[0] != batch || s.shape()[1] != hidden_size_)
             fail("{}: state of shape {} does not match [batch {}, hidden {}]", who, shape_str(s.shape()), batch,

@@ -49,6 +49,7 @@ protected:
     // U(-1/sqrt(hidden), 1/sqrt(hidden)).
     Tensor default_param(const Shape& shape, Generator& gen) const;
     void check_state(const char* who, const Tensor& x_t, const State& state) const;
+    void check_state(const char* who, std::size_t batch, const State& state) const;
 
 private:
     std::size_t input_size_, hidden_size_;

@@ -47,7 +47,7 @@ State LSTMCell::step(const Tensor& x_t, const State& state) const {
 // The same step with x_t read as slice t of the projected inputs, where it
 // lies (see linear_add): no copy of the slice each step.
 State LSTMCell::step_at(const Tensor& projected, std::size_t t, const State& state) const {
-    if (state.size() != 2) return step(select(projected, t), state);  // step's own message
+    check_state("LSTMCell", projected.dim() > 1 ? projected.shape()[1] : 0, state);  // [T, B, 4H]
     Tensor gates = linear_add(projected, t, state[0], weight_hh, bias_hh);
     Tensor c_next = lstm_cell_state(gates, state[1]);
     return {lstm_hidden(gates, c_next), c_next};

@@ -364,8 +364,8 @@ Layout<N> layout_of(const char* op, const std::array<Part, N>& parts) {
 // fn(x, y, count) for every run of elements: the whole tensor in SIMD-aligned
 // pieces when flat, else row by row (rows shared among the threads, unless
 // `serial`: when every row adds into one repeated row's gradient).
-template <std::size_t N, class Fn>
-void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, real* y, std::size_t streams, bool serial,
+template <std::size_t N, class Out, class Fn>
+void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, Out* y, std::size_t streams, bool serial,
               Fn&& fn) {
     if (L.flat) {
         for_blocks(L.rows * L.width, streams, [&](std::size_t lo, std::size_t hi) {
@@ -434,8 +434,8 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
             }
         }
         const real* dy = y.grad.data();
-        fusion::for_runs(L, xs, const_cast<real*>(dy), n + 1, serial,
-                         [&](const std::array<const real*, n>& xr, real* dyr, std::size_t count) {
+        fusion::for_runs(L, xs, dy, n + 1, serial,
+                         [&](const std::array<const real*, n>& xr, const real* dyr, std::size_t count) {
                              std::array<real*, n> dxr{};
                              for (std::size_t j = 0; j < n; ++j)
                                  if (dx[j]) dxr[j] = dx[j] + (xr[j] - xs[j]);  // same place as the value
