@@ -15,6 +15,7 @@
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"
 #include "ops/arithmetic.hpp"
+#include "ops/attention.hpp"
 #include "ops/broadcast.hpp"
 #include "ops/dropout.hpp"
 #include "ops/gates.hpp"

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "../ops/arithmetic.hpp"
+#include "../ops/attention.hpp"
 #include "../ops/index.hpp"
 #include "../ops/linear.hpp"
 #include "../ops/matmul.hpp"
@@ -36,20 +37,12 @@ Attention::Attention(Score s, std::size_t Q, std::size_t K, std::size_t A, Gener
     }
 }
 
-Tensor Attention::scores(const Tensor& q, const Tensor& keys) const {
+// Additive scores e_s = v . tanh(W_q q + b + W_k a_s), [B, S]
+Tensor Attention::additive_scores(const Tensor& q, const Tensor& keys) const {
     const std::ptrdiff_t B = static_cast<std::ptrdiff_t>(keys.shape()[0]);
     const std::ptrdiff_t S = static_cast<std::ptrdiff_t>(keys.shape()[1]);
-    switch (score) {
-        case Score::Dot:  // e_s = a_s . q:  [B, S, K] @ [B, K, 1]
-            return reshape(matmul(keys, reshape(q, {B, -1, 1})), {B, S});
-        case Score::General:  // e_s = q . (W a_s) = (q W) . a_s
-            return reshape(matmul(keys, reshape(matmul(q, W), {B, -1, 1})), {B, S});
-        case Score::Additive: {  // e_s = v . tanh(W_q q + b + W_k a_s)
-            Tensor e = tanh(W_k->forward(keys) + reshape(W_q->forward(q), {B, 1, -1}));  // [B, S, A]
-            return reshape(v->forward(e), {B, S});
-        }
-    }
-    fail<ValueError>("Attention: unknown score kind");
+    Tensor e = tanh(W_k->forward(keys) + reshape(W_q->forward(q), {B, 1, -1}));  // [B, S, A]
+    return reshape(v->forward(e), {B, S});
 }
 
 AttentionResult Attention::forward(const Tensor& query, const Tensor& keys, const Tensor& mask) const {
@@ -63,12 +56,17 @@ AttentionResult Attention::forward(const Tensor& query, const Tensor& keys, cons
         fail("Attention: mask of shape {} is not [{}, {}] like the keys {}", shape_str(mask.shape()), B, S,
              shape_str(keys.shape()));
 
-    Tensor e = scores(query, keys);
+    if (score != Score::Additive) {
+        // Dot: e_s = q . a_s.  General: e_s = q . (W a_s) = (q W) . a_s, so the
+        // query is projected once instead of every key.
+        Tensor alpha = attention_weights(score == Score::General ? matmul(query, W) : query, keys, mask);
+        return {attention_context(alpha, keys), alpha};  // c = sum_s alpha_s a_s
+    }
+    Tensor e = additive_scores(query, keys);
     // A very negative score gives a padded position weight exp(-1e9) = 0.
     if (mask.defined()) e = where(mask, e, Tensor::full(make_shape({1}), real(-1e9)));
     Tensor alpha = softmax(e, 1);                                                   // [B, S]
-    const auto b = static_cast<std::ptrdiff_t>(B);
-    Tensor context = reshape(matmul(reshape(alpha, {b, 1, -1}), keys), {b, -1});   // sum_s alpha_s a_s
+    Tensor context = attention_context(alpha, keys);                               // sum_s alpha_s a_s
     return {context, alpha};
 }
 

@@ -42,7 +42,7 @@ public:
     std::unique_ptr<Linear> W_q, W_k, v;  // Additive: Q -> A (with b), K -> A, A -> 1
 
 private:
-    Tensor scores(const Tensor& query, const Tensor& keys) const;  // [B, S]
+    Tensor additive_scores(const Tensor& query, const Tensor& keys) const;  // [B, S]
     std::size_t query_size_, key_size_;
 };
 

@@ -1,12 +1,41 @@
 #include "loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 
+#include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
 #include "vecmath.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+namespace {
+constexpr std::size_t kPartials = 8;  // independent chains: a serial max or sum waits on each step
+
+real row_max(const real* __restrict x, std::size_t n) {
+    real acc[kPartials];
+    for (std::size_t l = 0; l < kPartials; ++l) acc[l] = x[0];
+    std::size_t i = 0;
+    for (; i + kPartials <= n; i += kPartials)
+        for (std::size_t l = 0; l < kPartials; ++l) acc[l] = std::max(acc[l], x[i + l]);
+    real m = acc[0];
+    for (std::size_t l = 1; l < kPartials; ++l) m = std::max(m, acc[l]);
+    for (; i < n; ++i) m = std::max(m, x[i]);
+    return m;
+}
+
+real row_sum(const real* __restrict x, std::size_t n) {
+    real acc[kPartials] = {};
+    std::size_t i = 0;
+    for (; i + kPartials <= n; i += kPartials)
+        for (std::size_t l = 0; l < kPartials; ++l) acc[l] += x[i + l];
+    real t = 0;
+    for (; i < n; ++i) t += x[i];
+    for (std::size_t l = 0; l < kPartials; ++l) t += acc[l];
+    return t;
+}
+}  // namespace
 
 // L_n = -log softmax(z_n)[t_n]  =>  dz_n = (softmax(z_n) - onehot(t_n)) * dL_n
 Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index ignore_index, Reduction reduction) {
@@ -28,24 +57,26 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
     }
 
     // Softmax probabilities are kept for backward; the loss uses log-sum-exp.
+    // Rows are independent: shared among the threads, each row's sums in a
+    // fixed order, so the loss does not depend on the thread count.
     Array prob = Array::from_shape(s);
     Array per(expect, real(0));
     const real* z = logits.data();
-    for (std::size_t k = 0; k < N; ++k) {
-        const real* zk = z + k * C;
-        real* pk = prob.data() + k * C;
-        real m = zk[0];
-        for (std::size_t c = 1; c < C; ++c) m = std::max(m, zk[c]);
-        for (std::size_t c = 0; c < C; ++c) pk[c] = zk[c] - m;
-        vec_exp(pk, pk, C);  // exp(z - m), vectorised
-        real sum = 0;
-        for (std::size_t c = 0; c < C; ++c) sum += pk[c];
-        const real log_sum = std::log(sum);  // log-sum-exp minus m, kept apart from m for precision
-        const real inv = real(1) / sum;
-        for (std::size_t c = 0; c < C; ++c) pk[c] *= inv;
-        const Index t = targets.data()[k];
-        if (t != ignore_index) per.data()[k] = log_sum - (zk[t] - m);
-    }
+    parallel_for(N, rows_per_grain(8 * C), [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t k = lo; k < hi; ++k) {
+            const real* zk = z + k * C;
+            real* pk = prob.data() + k * C;
+            const real m = row_max(zk, C);
+            for (std::size_t c = 0; c < C; ++c) pk[c] = zk[c] - m;
+            vec_exp(pk, pk, C);  // exp(z - m), vectorised
+            const real sum = row_sum(pk, C);
+            const real log_sum = std::log(sum);  // log-sum-exp minus m, kept apart from m for precision
+            const real inv = real(1) / sum;
+            for (std::size_t c = 0; c < C; ++c) pk[c] *= inv;
+            const Index t = targets.data()[k];
+            if (t != ignore_index) per.data()[k] = log_sum - (zk[t] - m);
+        }
+    });
 
     Array out;
     real scale = 1;  // dL/dL_n for the reductions

@@ -20,6 +20,20 @@ TEST_CASE("matmul names both shapes", "[errors]") {
     require_throws_with<ShapeError>([&] { matmul(rnd({3}, 1), rnd({3, 4}, 2)); }, {"matmul:", "[3]", "[3, 4]"});
 }
 
+TEST_CASE("attention ops name the query, keys, mask and weights shapes", "[errors]") {
+    Tensor keys = rnd({2, 3, 4}, 1);
+    require_throws_with<ShapeError>([&] { attention_weights(rnd({2, 5}, 2), keys); },
+                                    {"attention_weights:", "query [2, 5]", "[2, 4]", "[2, 3, 4]"});
+    require_throws_with<ShapeError>([&] { attention_weights(rnd({2, 4}, 2), rnd({2, 4}, 3)); },
+                                    {"attention_weights:", "keys [2, 4]", "[batch, source, size]"});
+    require_throws_with<ShapeError>([&] { attention_weights(rnd({2, 4}, 2), keys, rnd({2, 4}, 3)); },
+                                    {"attention_weights:", "mask [2, 4]", "[2, 3]"});
+    require_throws_with<ValueError>([&] { attention_weights(rnd({2, 4}, 2), rnd({2, 0, 4}, 3)); },
+                                    {"attention_weights:", "[2, 0, 4]", "no source positions"});
+    require_throws_with<ShapeError>([&] { attention_context(rnd({2, 4}, 2), keys); },
+                                    {"attention_context:", "weights [2, 4]", "[2, 3]", "[2, 3, 4]"});
+}
+
 TEST_CASE("linear_add names the addend's shape and the product's", "[errors]") {
     require_throws_with<ShapeError>([&] { linear_add(rnd({3, 4}, 1), rnd({3, 2}, 2), rnd({5, 2}, 3)); },
                                     {"linear_add:", "addend [3, 4]", "[3, 5]", "weight [5, 2]"});

@@ -170,6 +170,21 @@ TEST_CASE("gradcheck: softmax and log_softmax along every axis", "[gradcheck]") 
     }
 }
 
+TEST_CASE("gradcheck: attention_weights and attention_context with and without a mask", "[gradcheck]") {
+    // K = 5 runs only the tail of the dot products, K = 37 the 16-lane part too
+    for (std::size_t K : {5, 37}) {
+        Tensor q = rnd({3, K}, 181), keys = rnd({3, 4, K}, 182, -0.7, 0.7), alpha = rnd({3, 4}, 183, 0.1, 1);
+        CHECK_GRADS([](const V& in) { return attention_weights(in[0], in[1]); }, q, keys);
+        CHECK_GRADS([](const V& in) { return attention_context(in[0], in[1]); }, alpha, keys);
+        // row 1 fully masked: uniform weights, and no gradient through its scores
+        Tensor mask = Tensor::from({1, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0}, make_shape({3, 4}));
+        CHECK_GRADS([mask](const V& in) { return attention_weights(in[0], in[1], mask); }, q, keys);
+        // both ops on the same keys: their contributions to dkeys accumulate
+        CHECK_GRADS([mask](const V& in) { return attention_context(attention_weights(in[0], in[1], mask), in[1]); },
+                    q, keys);
+    }
+}
+
 TEST_CASE("gradcheck: cross_entropy with padding, every reduction, and mse", "[gradcheck]") {
     Tensor logits = rnd({4, 5}, 91, -2, 2);
     IndexArray t = {3, -100, 0, 4};

@@ -125,3 +125,30 @@ TEST_CASE("embedding: the padding row receives no gradient", "[values]") {
     CHECK(table.grad()(2, 0) == 1);
     CHECK(table.grad()(1, 0) == 0);
 }
+
+TEST_CASE("attention_weights and attention_context equal matmul softmax matmul, masks included", "[values]") {
+    const std::ptrdiff_t B = 3, S = 5, K = 19;
+    Tensor mask = Tensor::from({1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1}, make_shape({3, 5}));
+    for (bool masked : {false, true}) {
+        Tensor q = rnd({3, 19}, 7), keys = rnd({3, 5, 19}, 8);
+        Tensor alpha = attention_weights(q, keys, masked ? mask : Tensor());
+        Tensor c = attention_context(alpha, keys);
+        Tensor q2 = Tensor::from(std::vector<real>(q.value().begin(), q.value().end()), q.shape(), true);
+        Tensor k2 = Tensor::from(std::vector<real>(keys.value().begin(), keys.value().end()), keys.shape(), true);
+        Tensor e = reshape(matmul(k2, reshape(q2, {B, K, 1})), {B, S});
+        if (masked) e = where(mask, e, Tensor::full(make_shape({1}), real(-1e9)));
+        Tensor alpha2 = softmax(e, 1);
+        Tensor c2 = reshape(matmul(reshape(alpha2, {B, 1, S}), k2), {B, K});
+        CHECK(close(alpha.value(), alpha2.value(), 1e-6));
+        CHECK(close(c.value(), c2.value(), 1e-5));
+        if (masked) {  // padding gets weight 0; the fully masked row is uniform
+            CHECK(alpha.value()(0, 3) == 0);
+            for (std::size_t s = 0; s < 5; ++s) CHECK(alpha.value()(1, s) == Approx(0.2));
+        }
+        Tensor w = rnd({3, 19}, 9, -1, 1, false);
+        (sum(c * w) + sum(alpha * alpha)).backward();
+        (sum(c2 * w) + sum(alpha2 * alpha2)).backward();
+        CHECK(close(q.grad(), q2.grad(), 1e-5));
+        CHECK(close(keys.grad(), k2.grad(), 1e-5));
+    }
+}
