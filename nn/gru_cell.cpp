@@ -37,6 +37,13 @@ State GRUCell::step(const Tensor& x_t, const State& state) const {
     return {gru_hidden(x_t, hg, h)};
 }
 
+// The same step with x_t read as slice t of the projected inputs, where it
+// lies: no copy of the slice each step.
+State GRUCell::step_at(const Tensor& projected, std::size_t t, const State& state) const {
+    check_state("GRUCell", projected.dim() > 1 ? projected.shape()[1] : 0, state);  // [T, B, 3H]
+    return {gru_hidden(projected, t, linear(state[0], weight_hh, bias_hh), state[0])};
+}
+
 }  // namespace nn
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

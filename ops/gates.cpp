@@ -132,13 +132,14 @@ void gru_gate_grads(const real* __restrict s, const real* __restrict hn, const r
 // h' = (1-z) n + z h with r = sigma(x_r + h_r), z = sigma(x_z + h_z), n = tanh(x_n + r h_n):
 //   dn = dh' (1-z), dz = dh' (h - n), dh = dh' z
 //   dx_n = dn (1-n^2) = dh_n / r,  dr = dx_n h_n,  dx_r = dh_r = dr r(1-r),  dx_z = dh_z = dz z(1-z)
-Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
-    const std::size_t H = gate_width("gru_hidden", xg, 3, h), B = h.shape()[0];
-    if (hg.shape() != xg.shape())
-        fail("gru_hidden: hidden gates {} differ from input gates {}", shape_str(hg.shape()), shape_str(xg.shape()));
+namespace {
+// gru_hidden with the input gates xg read at element offset x_off of x_all:
+// x_all itself, or step t of a [T, B, 3H] tensor.
+Tensor gru_hidden_at(const Tensor& x_all, std::size_t x_off, const Tensor& hg, const Tensor& h) {
+    const std::size_t H = gate_width("gru_hidden", hg, 3, h), B = h.shape()[0];
     Array act = Array::from_shape({B, 3 * H});  // r, z, n per row
     Array y = Array::from_shape({B, H});
-    const real* xd = xg.data();
+    const real* xd = x_all.data() + x_off;
     const real* hgd = hg.data();
     const real* hd = h.data();
     for_rows(B, H, [&](std::size_t r) {
@@ -153,12 +154,12 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
         real* out = y.data() + r * H;
         for (std::size_t j = 0; j < H; ++j) out[j] = (1 - s[H + j]) * s[2 * H + j] + s[H + j] * hp[j];
     });
-    return record("gru_hidden", std::move(y), {xg, hg, h}, [act = std::move(act), B, H](TensorImpl& y) {
+    return record("gru_hidden", std::move(y), {x_all, hg, h}, [act = std::move(act), B, H, x_off](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         TensorImpl& Hg = *y.inputs[1];
         TensorImpl& Hp = *y.inputs[2];
         const real* dy = y.grad.data();
-        real* dx = X.requires_grad ? grad_buffer(X).data() : nullptr;
+        real* dx = X.requires_grad ? grad_buffer(X).data() + x_off : nullptr;  // where the step lies
         real* dhg = Hg.requires_grad ? grad_buffer(Hg).data() : nullptr;
         real* dhp = Hp.requires_grad ? grad_buffer(Hp).data() : nullptr;
         for_rows(B, H, [&](std::size_t r) {
@@ -174,6 +175,26 @@ Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
             }
         });
     });
+}
+}  // namespace
+
+Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h) {
+    gate_width("gru_hidden", xg, 3, h);
+    if (hg.shape() != xg.shape())
+        fail("gru_hidden: hidden gates {} differ from input gates {}", shape_str(hg.shape()), shape_str(xg.shape()));
+    return gru_hidden_at(xg, 0, hg, h);
+}
+
+Tensor gru_hidden(const Tensor& xg_all, std::size_t t, const Tensor& hg, const Tensor& h) {
+    gate_width("gru_hidden", hg, 3, h);
+    if (xg_all.dim() != 3 || t >= xg_all.shape()[0])
+        fail<ValueError>("gru_hidden: step {} is out of range for input gates of shape {} (expected [T, B, 3H])", t,
+                         shape_str(xg_all.shape()));
+    const Shape step(xg_all.shape().begin() + 1, xg_all.shape().end());
+    if (step != hg.shape())
+        fail("gru_hidden: step {} of the input gates {} is {}, not the hidden gates' shape {}", t,
+             shape_str(xg_all.shape()), shape_str(step), shape_str(hg.shape()));
+    return gru_hidden_at(xg_all, t * hg.numel(), hg, h);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -21,6 +21,10 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 Tensor lstm_cell_state(const Tensor& gates, const Tensor& c);
 Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next);
 Tensor gru_hidden(const Tensor& xg, const Tensor& hg, const Tensor& h);
+// The same with xg read as step t of the input gates of a whole sequence,
+// [T, B, 3H], where it lies (no select copy); its gradient goes straight
+// into that tensor's.
+Tensor gru_hidden(const Tensor& xg_all, std::size_t t, const Tensor& hg, const Tensor& h);
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

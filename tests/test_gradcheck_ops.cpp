@@ -238,6 +238,19 @@ TEST_CASE("gradcheck: fused gates lstm_cell_state, lstm_hidden, gru_hidden", "[g
     CHECK_GRADS([](const V& in) { return gru_hidden(in[0], in[1], in[2]); }, xg, hg, h);
 }
 
+TEST_CASE("gradcheck: gru_hidden reading step t of a whole sequence's input gates in place", "[gradcheck]") {
+    Tensor xs = rnd({3, 2, 6}, 151, -2, 2), hg = rnd({2, 6}, 152, -2, 2), h = rnd({2, 2}, 153);
+    // two steps of one tensor, and the tensor used again: the shares add up
+    CHECK_GRADS([](const V& in) {
+        return gru_hidden(in[0], 2, in[1], in[2]) + gru_hidden(in[0], 0, in[1], in[2]) * slice(select(in[0], 2), 1, 0, 2);
+    }, xs, hg, h);
+    // equal to gru_hidden on the selected step
+    CHECK(close(gru_hidden(xs, 1, hg, h).value(), gru_hidden(select(xs, 1), hg, h).value(), kValueTol));
+    require_throws_with<ValueError>([&] { gru_hidden(xs, 3, hg, h); }, {"gru_hidden", "step 3", "[3, 2, 6]"});
+    require_throws_with<ShapeError>([&] { gru_hidden(rnd({3, 4, 6}, 1), 0, hg, h); },
+                                    {"gru_hidden", "step 0", "[3, 4, 6]", "[4, 6]", "[2, 6]"});
+}
+
 TEST_CASE("fused gates equal the op-by-op equations", "[values]") {
     Tensor gates = rnd({4, 12}, 126, -3, 3, false), c = rnd({4, 3}, 127, -1, 1, false);
     auto g = chunk(gates, 4, 1);
