@@ -37,6 +37,20 @@ def run_tapegrad(binary, name, steps, warmup, threads, T=None):
     return json.loads(out)
 
 
+def wait_until_idle(limit_s=2.0):
+    """Returns once this process has stopped using CPU. After a step, PyTorch's
+    OpenMP threads spin-wait for about 0.1 s (libgomp's default policy); a
+    tapegrad run started then would share the cores with them."""
+    end = time.monotonic() + limit_s
+    last = sum(os.times()[:2])
+    while time.monotonic() < end:
+        time.sleep(0.05)
+        now = sum(os.times()[:2])
+        if now - last < 0.005:
+            return
+        last = now
+
+
 def memory_torch(threads, T):
     """Peak RSS of one PyTorch training step of workload 1 at length T, in a fresh process."""
     code = (
@@ -92,6 +106,7 @@ def main():
                 pt_step()
         flops = 0
         for r in range(args.rounds):
+            wait_until_idle()
             d = run_tapegrad(args.binary, name, per_round, args.warmup, args.threads)
             tg_times += d["times_ms"]
             peak = max(peak, d["peak_rss_kb"])
