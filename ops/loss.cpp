@@ -10,33 +10,6 @@
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
-namespace {
-constexpr std::size_t kPartials = 8;  // independent chains: a serial max or sum waits on each step
-
-real row_max(const real* __restrict x, std::size_t n) {
-    real acc[kPartials];
-    for (std::size_t l = 0; l < kPartials; ++l) acc[l] = x[0];
-    std::size_t i = 0;
-    for (; i + kPartials <= n; i += kPartials)
-        for (std::size_t l = 0; l < kPartials; ++l) acc[l] = std::max(acc[l], x[i + l]);
-    real m = acc[0];
-    for (std::size_t l = 1; l < kPartials; ++l) m = std::max(m, acc[l]);
-    for (; i < n; ++i) m = std::max(m, x[i]);
-    return m;
-}
-
-real row_sum(const real* __restrict x, std::size_t n) {
-    real acc[kPartials] = {};
-    std::size_t i = 0;
-    for (; i + kPartials <= n; i += kPartials)
-        for (std::size_t l = 0; l < kPartials; ++l) acc[l] += x[i + l];
-    real t = 0;
-    for (; i < n; ++i) t += x[i];
-    for (std::size_t l = 0; l < kPartials; ++l) t += acc[l];
-    return t;
-}
-}  // namespace
-
 // L_n = -log softmax(z_n)[t_n]  =>  dz_n = (softmax(z_n) - onehot(t_n)) * dL_n
 Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index ignore_index, Reduction reduction) {
     const Shape& s = logits.shape();
@@ -66,10 +39,10 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
         for (std::size_t k = lo; k < hi; ++k) {
             const real* zk = z + k * C;
             real* pk = prob.data() + k * C;
-            const real m = row_max(zk, C);
+            const real m = vec_max(zk, C);
             for (std::size_t c = 0; c < C; ++c) pk[c] = zk[c] - m;
             vec_exp(pk, pk, C);  // exp(z - m), vectorised
-            const real sum = row_sum(pk, C);
+            const real sum = vec_sum(pk, C);
             const real log_sum = std::log(sum);  // log-sum-exp minus m, kept apart from m for precision
             const real inv = real(1) / sum;
             for (std::size_t c = 0; c < C; ++c) pk[c] *= inv;

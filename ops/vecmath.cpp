@@ -1,5 +1,6 @@
 #include "vecmath.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <xsimd/xsimd.hpp>
 
@@ -31,6 +32,33 @@ void vec_sigmoid(const real* x, real* y, std::size_t n) {
     apply(
         x, y, n, [&](batch v) { return one / (one + xsimd::exp(-v)); },
         [](real v) { return real(1) / (real(1) + std::exp(-v)); });
+}
+
+namespace {
+constexpr std::size_t kPartials = 8;
+}  // namespace
+
+real vec_max(const real* __restrict x, std::size_t n) {
+    real acc[kPartials];
+    for (std::size_t l = 0; l < kPartials; ++l) acc[l] = x[0];
+    std::size_t i = 0;
+    for (; i + kPartials <= n; i += kPartials)
+        for (std::size_t l = 0; l < kPartials; ++l) acc[l] = std::max(acc[l], x[i + l]);
+    real m = acc[0];
+    for (std::size_t l = 1; l < kPartials; ++l) m = std::max(m, acc[l]);
+    for (; i < n; ++i) m = std::max(m, x[i]);
+    return m;
+}
+
+real vec_sum(const real* __restrict x, std::size_t n) {
+    real acc[kPartials] = {};
+    std::size_t i = 0;
+    for (; i + kPartials <= n; i += kPartials)
+        for (std::size_t l = 0; l < kPartials; ++l) acc[l] += x[i + l];
+    real t = 0;
+    for (; i < n; ++i) t += x[i];
+    for (std::size_t l = 0; l < kPartials; ++l) t += acc[l];
+    return t;
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
