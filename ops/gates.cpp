@@ -1,5 +1,7 @@
 #include "gates.hpp"
 
+#include <algorithm>
+
 #include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
 #include "vecmath.hpp"
@@ -17,6 +19,14 @@ void for_rows(std::size_t B, std::size_t H, F&& body) {
     });
 }
 
+// d += v, or d = v into a gradient buffer that was just made (grad_beta
+// returned 0): no zero-fill pass before the kernel, no read of the zeros.
+template <bool Add>
+inline void put(real& d, real v) {
+    if constexpr (Add) d += v;
+    else d = v;
+}
+
 // Checks gates [B, k*H] against a state [B, H]; returns H.
 std::size_t gate_width(const char* op, const Tensor& gates, std::size_t k, const Tensor& state) {
     if (gates.dim() != 2 || state.dim() != 2 || gates.shape()[0] != state.shape()[0] ||
@@ -28,15 +38,16 @@ std::size_t gate_width(const char* op, const Tensor& gates, std::size_t k, const
 
 // One row of the cell state's gate gradients added into d = [i, f, g, o]
 // parts. A plain function of restrict pointers, so the loop vectorises.
+template <bool Add>
 void lstm_cell_state_gate_grads(const real* __restrict s, const real* __restrict c, const real* __restrict dy,
                                 real* __restrict d, std::size_t H) {
     real* __restrict d_f = d + H;
     real* __restrict d_g = d + 2 * H;
     for (std::size_t j = 0; j < H; ++j) {
         const real i = s[j], f = s[H + j], g = s[2 * H + j];
-        d[j] += dy[j] * g * i * (1 - i);
-        d_f[j] += dy[j] * c[j] * f * (1 - f);
-        d_g[j] += dy[j] * i * (1 - g * g);
+        put<Add>(d[j], dy[j] * g * i * (1 - i));
+        put<Add>(d_f[j], dy[j] * c[j] * f * (1 - f));
+        put<Add>(d_g[j], dy[j] * i * (1 - g * g));
     }
 }
 }  // namespace
@@ -63,15 +74,23 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
         TensorImpl& C = *y.inputs[1];
         const real* dy = y.grad.data();
         const real* cv = C.value.data();
-        // one pass over the rows for both gradients (null: not wanted)
-        real* dg = G.requires_grad ? grad_buffer(G).data() : nullptr;
-        real* dc = C.requires_grad ? grad_buffer(C).data() : nullptr;
+        // one pass over the rows for both gradients (null: not wanted); a
+        // fresh gradient buffer is written, not added to
+        const bool g_add = G.requires_grad && grad_beta(G) != 0, c_add = C.requires_grad && grad_beta(C) != 0;
+        real* dg = G.requires_grad ? G.grad.data() : nullptr;
+        real* dc = C.requires_grad ? C.grad.data() : nullptr;
         for_rows(B, H, [&](std::size_t r) {
             const real* s = act.data() + r * 3 * H;
             const real* dyr = dy + r * H;
-            if (dg) lstm_cell_state_gate_grads(s, cv + r * H, dyr, dg + r * 4 * H, H);
-            if (dc)
+            if (dg && g_add) lstm_cell_state_gate_grads<true>(s, cv + r * H, dyr, dg + r * 4 * H, H);
+            if (dg && !g_add) {
+                lstm_cell_state_gate_grads<false>(s, cv + r * H, dyr, dg + r * 4 * H, H);
+                std::fill(dg + r * 4 * H + 3 * H, dg + (r + 1) * 4 * H, real(0));  // o: not this op's
+            }
+            if (dc && c_add)
                 for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dyr[j] * s[H + j];
+            if (dc && !c_add)
+                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] = dyr[j] * s[H + j];
         });
     });
 }
@@ -94,17 +113,28 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next) {
         TensorImpl& G = *y.inputs[0];
         TensorImpl& C = *y.inputs[1];
         const real* dy = y.grad.data();
-        real* dg = G.requires_grad ? grad_buffer(G).data() : nullptr;
-        real* dc = C.requires_grad ? grad_buffer(C).data() : nullptr;
+        const bool g_add = G.requires_grad && grad_beta(G) != 0, c_add = C.requires_grad && grad_beta(C) != 0;
+        real* dg = G.requires_grad ? G.grad.data() : nullptr;
+        real* dc = C.requires_grad ? C.grad.data() : nullptr;
         for_rows(B, H, [&](std::size_t r) {
             const real* s = act.data() + r * 2 * H;
             const real* dyr = dy + r * H;
             if (dg) {
-                real* d = dg + r * 4 * H + 3 * H;
-                for (std::size_t j = 0; j < H; ++j) d[j] += dyr[j] * s[H + j] * s[j] * (1 - s[j]);
+                real* __restrict d = dg + r * 4 * H + 3 * H;
+                if (g_add) {
+                    for (std::size_t j = 0; j < H; ++j) d[j] += dyr[j] * s[H + j] * s[j] * (1 - s[j]);
+                } else {  // a fresh buffer: i, f, g are not this op's
+                    std::fill(dg + r * 4 * H, d, real(0));
+                    for (std::size_t j = 0; j < H; ++j) d[j] = dyr[j] * s[H + j] * s[j] * (1 - s[j]);
+                }
             }
-            if (dc)
-                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dyr[j] * s[j] * (1 - s[H + j] * s[H + j]);
+            if (dc) {
+                real* __restrict o = dc + r * H;
+                if (c_add)
+                    for (std::size_t j = 0; j < H; ++j) o[j] += dyr[j] * s[j] * (1 - s[H + j] * s[H + j]);
+                else
+                    for (std::size_t j = 0; j < H; ++j) o[j] = dyr[j] * s[j] * (1 - s[H + j] * s[H + j]);
+            }
         });
     });
 }
@@ -114,6 +144,7 @@ namespace {
 // same from both sides for r and z; n's hidden side is scaled by r
 // (dh_n = dx_n r). Recomputed per side, so each loop is one plain pass the
 // compiler vectorises.
+template <bool Add>
 void gru_gate_grads(const real* __restrict s, const real* __restrict hn, const real* __restrict hp,
                     const real* __restrict g, real* __restrict o, std::size_t H, bool hidden_side) {
     real* __restrict o_r = o;
@@ -122,10 +153,17 @@ void gru_gate_grads(const real* __restrict s, const real* __restrict hn, const r
     for (std::size_t j = 0; j < H; ++j) {
         const real rg = s[j], z = s[H + j], n = s[2 * H + j];
         const real dn = g[j] * (1 - z) * (1 - n * n);  // through tanh
-        o_r[j] += dn * hn[j] * rg * (1 - rg);
-        o_z[j] += g[j] * (hp[j] - n) * z * (1 - z);
-        o_n[j] += hidden_side ? dn * rg : dn;
+        put<Add>(o_r[j], dn * hn[j] * rg * (1 - rg));
+        put<Add>(o_z[j], g[j] * (hp[j] - n) * z * (1 - z));
+        put<Add>(o_n[j], hidden_side ? dn * rg : dn);
     }
+}
+
+// Both forms, chosen per buffer at run time.
+void gru_gate_grads(bool add, const real* s, const real* hn, const real* hp, const real* g, real* o, std::size_t H,
+                    bool hidden_side) {
+    if (add) gru_gate_grads<true>(s, hn, hp, g, o, H, hidden_side);
+    else gru_gate_grads<false>(s, hn, hp, g, o, H, hidden_side);
 }
 }  // namespace
 
@@ -159,19 +197,30 @@ Tensor gru_hidden_at(const Tensor& x_all, std::size_t x_off, const Tensor& hg, c
         TensorImpl& Hg = *y.inputs[1];
         TensorImpl& Hp = *y.inputs[2];
         const real* dy = y.grad.data();
-        real* dx = X.requires_grad ? grad_buffer(X).data() + x_off : nullptr;  // where the step lies
-        real* dhg = Hg.requires_grad ? grad_buffer(Hg).data() : nullptr;
-        real* dhp = Hp.requires_grad ? grad_buffer(Hp).data() : nullptr;
+        // A fresh buffer is written, not added to -- except a whole
+        // sequence's, of which this step fills one slice.
+        bool x_add = true;
+        real* dx = nullptr;
+        if (X.requires_grad) {
+            if (X.value.size() == B * 3 * H) x_add = grad_beta(X) != 0;
+            dx = (x_add ? grad_buffer(X) : X.grad).data() + x_off;  // where the step lies
+        }
+        const bool hg_add = Hg.requires_grad && grad_beta(Hg) != 0, hp_add = Hp.requires_grad && grad_beta(Hp) != 0;
+        real* dhg = Hg.requires_grad ? Hg.grad.data() : nullptr;
+        real* dhp = Hp.requires_grad ? Hp.grad.data() : nullptr;
         for_rows(B, H, [&](std::size_t r) {
             const real* s = act.data() + r * 3 * H;
             const real* hn = Hg.value.data() + r * 3 * H + 2 * H;
             const real* g = dy + r * H;
             const real* hp = Hp.value.data() + r * H;
-            if (dx) gru_gate_grads(s, hn, hp, g, dx + r * 3 * H, H, false);
-            if (dhg) gru_gate_grads(s, hn, hp, g, dhg + r * 3 * H, H, true);
+            if (dx) gru_gate_grads(x_add, s, hn, hp, g, dx + r * 3 * H, H, false);
+            if (dhg) gru_gate_grads(hg_add, s, hn, hp, g, dhg + r * 3 * H, H, true);
             if (dhp) {
                 real* __restrict o = dhp + r * H;
-                for (std::size_t j = 0; j < H; ++j) o[j] += g[j] * s[H + j];
+                if (hp_add)
+                    for (std::size_t j = 0; j < H; ++j) o[j] += g[j] * s[H + j];
+                else
+                    for (std::size_t j = 0; j < H; ++j) o[j] = g[j] * s[H + j];
             }
         });
     });

@@ -236,6 +236,21 @@ TEST_CASE("gradcheck: fused gates lstm_cell_state, lstm_hidden, gru_hidden", "[g
         gates, c);
     Tensor xg = rnd({3, 6}, 123, -2, 2), hg = rnd({3, 6}, 124, -2, 2), h = rnd({3, 2}, 125);
     CHECK_GRADS([](const V& in) { return gru_hidden(in[0], in[1], in[2]); }, xg, hg, h);
+    // inputs also used by ops recorded later, whose backward runs first: the
+    // gate ops then add to gradients that exist (above, they write fresh ones)
+    CHECK_GRADS(
+        [](const V& in) {
+            Tensor cn = lstm_cell_state(in[0], in[1]);
+            Tensor h = lstm_hidden(in[0], cn);
+            return h * slice(in[0], 1, 6, 8) + cn * slice(in[0], 1, 0, 2) + cn * in[1] + h * cn;  // blocks o and i
+        },
+        gates, c);
+    CHECK_GRADS(
+        [](const V& in) {
+            Tensor y = gru_hidden(in[0], in[1], in[2]);
+            return y * slice(in[0], 1, 4, 6) + y * slice(in[1], 1, 0, 2) + y * in[2];
+        },
+        xg, hg, h);
 }
 
 TEST_CASE("gradcheck: gru_hidden reading step t of a whole sequence's input gates in place", "[gradcheck]") {
