@@ -37,34 +37,47 @@ Attention::Attention(Score s, std::size_t Q, std::size_t K, std::size_t A, Gener
     }
 }
 
-// Additive scores e_s = v . tanh(W_q q + b + W_k a_s), [B, S]
-Tensor Attention::additive_scores(const Tensor& q, const Tensor& keys) const {
-    const std::ptrdiff_t B = static_cast<std::ptrdiff_t>(keys.shape()[0]);
-    const std::ptrdiff_t S = static_cast<std::ptrdiff_t>(keys.shape()[1]);
-    Tensor e = tanh(W_k->forward(keys) + reshape(W_q->forward(q), {B, 1, -1}));  // [B, S, A]
-    return reshape(v->forward(e), {B, S});
-}
-
-AttentionResult Attention::forward(const Tensor& query, const Tensor& keys, const Tensor& mask) const {
+AttentionMemory Attention::memory(const Tensor& keys, const Tensor& mask) const {
     if (keys.dim() != 3 || keys.shape()[2] != key_size_)
         fail("Attention: keys of shape {} are not [batch, source, {}]", shape_str(keys.shape()), key_size_);
     const std::size_t B = keys.shape()[0], S = keys.shape()[1];
-    if (query.dim() != 2 || query.shape()[0] != B || query.shape()[1] != query_size_)
-        fail("Attention: query of shape {} is not [{}, {}] (keys {})", shape_str(query.shape()), B, query_size_,
-             shape_str(keys.shape()));
     if (mask.defined() && mask.shape() != make_shape({B, S}))
         fail("Attention: mask of shape {} is not [{}, {}] like the keys {}", shape_str(mask.shape()), B, S,
+             shape_str(keys.shape()));
+    // W_k a_s for every source position, once
+    return {keys, mask, score == Score::Additive ? W_k->forward(keys) : Tensor()};
+}
+
+AttentionResult Attention::forward(const Tensor& query, const Tensor& keys, const Tensor& mask) const {
+    return forward(query, memory(keys, mask));
+}
+
+AttentionResult Attention::forward(const Tensor& query, const AttentionMemory& m) const {
+    const Tensor& keys = m.keys;
+    if (!keys.defined() || keys.dim() != 3)
+        fail<ValueError>("Attention: the memory has no keys (make it with Attention::memory)");
+    const std::size_t B = keys.shape()[0], S = keys.shape()[1];
+    if (query.dim() != 2 || query.shape()[0] != B || query.shape()[1] != query_size_)
+        fail("Attention: query of shape {} is not [{}, {}] (keys {})", shape_str(query.shape()), B, query_size_,
              shape_str(keys.shape()));
 
     if (score != Score::Additive) {
         // Dot: e_s = q . a_s.  General: e_s = q . (W a_s) = (q W) . a_s, so the
         // query is projected once instead of every key.
-        Tensor alpha = attention_weights(score == Score::General ? matmul(query, W) : query, keys, mask);
+        Tensor alpha = attention_weights(score == Score::General ? matmul(query, W) : query, keys, m.mask);
         return {attention_context(alpha, keys), alpha};  // c = sum_s alpha_s a_s
     }
-    Tensor e = additive_scores(query, keys);
+    const std::size_t A = W_k->weight.shape()[0];
+    if (!m.projected.defined() || m.projected.shape() != make_shape({B, S, A}))
+        fail<ValueError>("Attention: additive scores need the memory's projected keys [{}, {}, {}], got {} "
+                         "(make the memory with this module's memory())",
+                         B, S, A, m.projected.defined() ? shape_str(m.projected.shape()) : std::string("none"));
+    // e_s = v . tanh(W_q q + b + W_k a_s), W_k a_s from the memory
+    const auto b = static_cast<std::ptrdiff_t>(B);
+    Tensor e = tanh(m.projected + reshape(W_q->forward(query), {b, 1, -1}));  // [B, S, A]
+    e = reshape(v->forward(e), {b, static_cast<std::ptrdiff_t>(S)});
     // A very negative score gives a padded position weight exp(-1e9) = 0.
-    if (mask.defined()) e = where(mask, e, Tensor::full(make_shape({1}), real(-1e9)));
+    if (m.mask.defined()) e = where(m.mask, e, Tensor::full(make_shape({1}), real(-1e9)));
     Tensor alpha = softmax(e, 1);                                                   // [B, S]
     Tensor context = attention_context(alpha, keys);                               // sum_s alpha_s a_s
     return {context, alpha};

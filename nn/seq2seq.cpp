@@ -51,12 +51,12 @@ Seq2Seq::Encoded Seq2Seq::encode(const IndexArray& src, const std::vector<std::s
         for (std::size_t s = 0; s < (lengths.empty() ? S : lengths[b]); ++s) m(b, s) = 1;
     // s_0 = tanh(W_b [h_fwd; h_bwd]): both directions' summaries of the source
     Tensor h0 = tanh(bridge(concat({enc.final_states[0][0], enc.final_states[1][0]}, 1)));
-    return {transpose(enc.output, 0, 1), Tensor(std::move(m)), h0};
+    return {attn.memory(transpose(enc.output, 0, 1), Tensor(std::move(m))), h0};
 }
 
 Seq2Seq::Step Seq2Seq::step(const Encoded& e, const IndexArray& prev, const Tensor& h, const Tensor& context) {
     Tensor s = decoder(concat({tgt_emb(prev), context}, 1), {h})[0];  // s_t = GRU([y_{t-1}; c_{t-1}], s_{t-1})
-    AttentionResult a = attn(s, e.keys, e.mask);                       // alpha_t, c_t
+    AttentionResult a = attn(s, e.memory);                             // alpha_t, c_t
     Tensor o = tanh(combine(concat({s, a.context}, 1)));               // o_t = tanh(W_c [s_t; c_t])
     return {out(o), s, a.context, a.weights};
 }
@@ -143,8 +143,8 @@ std::vector<Decoded> Seq2Seq::beam(const std::vector<Index>& src, Index bos, Ind
         }
         h = index_select(h, par);  // reorder the beams' state by parent
         context = index_select(context, par);
-        if (e.keys.shape()[0] != parents.size())  // the source repeated once per live beam
-            e = {index_select(one.keys, zeros), index_select(one.mask, zeros), Tensor()};
+        if (e.memory.keys.shape()[0] != parents.size())  // the source repeated once per live beam
+            e = {attn.memory(index_select(one.memory.keys, zeros), index_select(one.memory.mask, zeros)), Tensor()};
         Step s = step(e, prev, h, context);
         h = s.h;
         context = s.context;

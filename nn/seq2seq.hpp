@@ -43,9 +43,8 @@ public:
     explicit Seq2Seq(const Seq2SeqOptions& options, Generator& gen = default_generator());
 
     struct Encoded {
-        Tensor keys;  // [B, S, 2*He]
-        Tensor mask;  // [B, S]
-        Tensor h0;    // [B, Hd]
+        AttentionMemory memory;  // keys [B, S, 2*He] and mask [B, S], prepared for attn
+        Tensor h0;               // [B, Hd]
     };
     struct Step {
         Tensor logits, h, context, weights;

@@ -70,6 +70,26 @@ TEST_CASE("gradcheck: 2-layer bidirectional LSTM with lengths, batch-first", "[g
     CHECK(r.ok);
 }
 
+TEST_CASE("gradcheck: attention memory made once and used by two decoder steps", "[gradcheck][nn]") {
+    Generator g(8);
+    Tensor q1 = rnd({2, 4}, 21), q2 = rnd({2, 4}, 22), keys = rnd({2, 5, 4}, 23);
+    Tensor mask = Tensor::from({1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, make_shape({2, 5}));
+    for (Score s : {Score::Dot, Score::General, Score::Additive}) {
+        Attention att(s, 4, 4, 3, g);
+        V in{q1, q2, keys};
+        for (const Tensor& p : att.parameters()) in.push_back(p);
+        auto r = gradcheck(
+            [&](const V& x) {
+                AttentionMemory m = att.memory(x[2], mask);  // W_k a_s once, its gradient from both steps
+                AttentionResult a = att(x[0], m), b = att(x[1] * a.context, m);
+                return sum(b.context * b.context) + sum(a.weights * b.weights);
+            },
+            in);
+        INFO("score kind " << int(s) << "\n" << r.report);
+        CHECK(r.ok);
+    }
+}
+
 TEST_CASE("gradcheck: dot, general and additive attention with a padding mask", "[gradcheck][nn]") {
     Generator g(7);
     Tensor q = rnd({2, 4}, 19), keys = rnd({2, 5, 4}, 20);

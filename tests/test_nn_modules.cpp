@@ -155,6 +155,27 @@ TEST_CASE("attention weights sum to one, skip padding, and point at the matching
     CHECK(r.context.at({0, 1}) == Approx(10).epsilon(1e-3));
 }
 
+TEST_CASE("attention through a memory equals attention on the keys for every score kind", "[nn]") {
+    Generator g(9);
+    Tensor q = rnd({3, 4}, 31), keys = rnd({3, 6, 5}, 32);
+    Tensor mask = Tensor::from({1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0}, make_shape({3, 6}));
+    for (Score s : {Score::General, Score::Additive}) {
+        Attention att(s, 4, 5, 7, g);
+        AttentionMemory m = att.memory(keys, mask);
+        CHECK(m.projected.defined() == (s == Score::Additive));
+        AttentionResult a = att(q, m), b = att(q, keys, mask);
+        CHECK(close(a.context.value(), b.context.value(), kValueTol));
+        CHECK(close(a.weights.value(), b.weights.value(), kValueTol));
+        CHECK(a.weights.at({1, 3}) == 0);  // padded
+    }
+    // a memory from a module of another kind or size is refused, by name
+    Attention add(Score::Additive, 4, 5, 7, g), dot(Score::Dot, 5, 5, 0, g), add3(Score::Additive, 4, 5, 3, g);
+    require_throws_with<ValueError>([&] { add(q, dot.memory(keys)); }, {"Attention", "projected keys", "[3, 6, 7]", "none"});
+    require_throws_with<ValueError>([&] { add(q, add3.memory(keys)); }, {"Attention", "[3, 6, 7]", "[3, 6, 3]"});
+    require_throws_with<ValueError>([&] { add(q, AttentionMemory{}); }, {"Attention", "no keys"});
+    require_throws_with<ShapeError>([&] { add.memory(keys, rnd({3, 5}, 1)); }, {"Attention", "mask", "[3, 5]", "[3, 6]"});
+}
+
 TEST_CASE("initialisers: seeded, orthogonal, Xavier bounds, forget-gate bias", "[nn][init]") {
     Tensor a = Tensor::zeros(make_shape({6, 4})), b = Tensor::zeros(make_shape({6, 4}));
     Generator g1(11), g2(11);
