@@ -93,10 +93,16 @@ void elementwise_backward(TensorImpl& y, TensorImpl& x, D d, bool last = true) {
         real* gx = x.grad.data();
         const real* gy = y.grad.data();
         for (std::size_t i = 0; i < n; ++i) gx[i] += gy[i] * d(i);
-    } else {
-        Array g = last ? take_grad(y) : Array(y.grad);
+    } else if (last) {
+        Array g = take_grad(y);
         real* pg = g.data();
         for (std::size_t i = 0; i < n; ++i) pg[i] *= d(i);
+        accumulate(x, std::move(g));
+    } else {  // a new buffer written in one pass, not a copy of dy scaled in a second
+        Array g = Array::from_shape(y.grad.shape());
+        real* pg = g.data();
+        const real* gy = y.grad.data();
+        for (std::size_t i = 0; i < n; ++i) pg[i] = gy[i] * d(i);
         accumulate(x, std::move(g));
     }
 }
