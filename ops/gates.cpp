@@ -167,12 +167,12 @@ void gru_gate_grads(bool add, const real* s, const real* hn, const real* hp, con
 }
 }  // namespace
 
+namespace {
 // h' = (1-z) n + z h with r = sigma(x_r + h_r), z = sigma(x_z + h_z), n = tanh(x_n + r h_n):
 //   dn = dh' (1-z), dz = dh' (h - n), dh = dh' z
 //   dx_n = dn (1-n^2) = dh_n / r,  dr = dx_n h_n,  dx_r = dh_r = dr r(1-r),  dx_z = dh_z = dz z(1-z)
-namespace {
-// gru_hidden with the input gates xg read at element offset x_off of x_all:
-// x_all itself, or step t of a [T, B, 3H] tensor.
+// with the input gates xg read at element offset x_off of x_all: x_all
+// itself, or step t of a [T, B, 3H] tensor.
 Tensor gru_hidden_at(const Tensor& x_all, std::size_t x_off, const Tensor& hg, const Tensor& h) {
     const std::size_t H = gate_width("gru_hidden", hg, 3, h), B = h.shape()[0];
     Array act = Array::from_shape({B, 3 * H});  // r, z, n per row
