@@ -22,12 +22,17 @@ IndexArray random_ids(std::size_t T, std::size_t B, std::size_t vocab, Generator
 }
 
 // An LSTM cell the way a user would write it: every gate from ops, no input
-// projection hoisted out of the time loop. With `fuse`, the same equations
-// through tapegrad's fusing ops: the gate sum in one linear_add, the
-// elementwise math in two fused ops (ops/fused.hpp) reading the gates in place.
+// projection hoisted out of the time loop. Fused: the same equations
+// through tapegrad's fusing ops, the gate sum in one linear_add and the
+// elementwise math in two fused ops (ops/fused.hpp) reading the gates in
+// place. Hoisted: fused, and W_ih x + b for all steps in one GEMM
+// (project_inputs), each step reading its slice in place (step_at) -- the
+// structure of the built-in layer.
+enum class CellStyle { Ops, Fused, Hoisted };
+
 class UserLSTMCell : public nn::RecurrentCell {
 public:
-    UserLSTMCell(std::size_t in, std::size_t H, bool fuse, Generator& g) : RecurrentCell(in, H), fuse_(fuse) {
+    UserLSTMCell(std::size_t in, std::size_t H, CellStyle style, Generator& g) : RecurrentCell(in, H), style_(style) {
         W_ih = default_param(make_shape({4 * H, in}), g);
         W_hh = default_param(make_shape({4 * H, H}), g);
         b = default_param(make_shape({4 * H}), g);
@@ -36,32 +41,42 @@ public:
         register_parameter("b", b);
     }
     std::size_t num_states() const override { return 2; }
+    Tensor project_inputs(const Tensor& xs) const override {
+        return style_ == CellStyle::Hoisted ? linear(xs, W_ih, b) : xs;
+    }
     nn::State step(const Tensor& x, const nn::State& s) const override {
-        if (fuse_) {
-            // the sum of the two products in one pass: W_hh h added onto W_ih x + b
-            Tensor gates = linear_add(linear(x, W_ih, b), s[0], W_hh);
-            Tensor c = fused("user_c", [](auto i, auto f, auto g, auto c) { return sigmoid(f) * c + sigmoid(i) * tanh(g); },
-                             block(gates, 0, 4), block(gates, 1, 4), block(gates, 2, 4), s[1]);
-            return {fused("user_h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, block(gates, 3, 4), c), c};
+        if (style_ == CellStyle::Ops) {
+            auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
+            Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
+            return {sigmoid(g[3]) * tanh(c), c};
         }
-        auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
-        Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
-        return {sigmoid(g[3]) * tanh(c), c};
+        // the sum of the two products in one pass: W_hh h added onto W_ih x + b
+        // (x is already W_ih x + b when hoisted)
+        return gate_math(style_ == CellStyle::Hoisted ? linear_add(x, s[0], W_hh) : linear_add(linear(x, W_ih, b), s[0], W_hh), s);
+    }
+    nn::State step_at(const Tensor& projected, std::size_t t, const nn::State& s) const override {
+        if (style_ != CellStyle::Hoisted) return RecurrentCell::step_at(projected, t, s);
+        return gate_math(linear_add(projected, t, s[0], W_hh), s);  // step t read where it lies
     }
     Tensor W_ih, W_hh, b;
 
 private:
-    bool fuse_;
+    static nn::State gate_math(const Tensor& gates, const nn::State& s) {
+        Tensor c = fused("user_c", [](auto i, auto f, auto g, auto c) { return sigmoid(f) * c + sigmoid(i) * tanh(g); },
+                         block(gates, 0, 4), block(gates, 1, 4), block(gates, 2, 4), s[1]);
+        return {fused("user_h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, block(gates, 3, 4), c), c};
+    }
+    CellStyle style_;
 };
 
 struct CharLM : nn::Module {
     nn::Embedding emb;
     std::unique_ptr<nn::Recurrent> rnn;
     nn::Linear out;
-    CharLM(std::size_t H, bool user_cell, bool fuse, Generator& g)
+    CharLM(std::size_t H, bool user_cell, CellStyle style, Generator& g)
         : emb(65, 64, -1, g),
           rnn(user_cell ? std::make_unique<nn::Recurrent>(
-                              [&](std::size_t in) { return std::make_unique<UserLSTMCell>(in, H, fuse, g); }, 64)
+                              [&](std::size_t in) { return std::make_unique<UserLSTMCell>(in, H, style, g); }, 64)
                         : std::unique_ptr<nn::Recurrent>(std::make_unique<nn::LSTM>(64, H, nn::RecurrentOptions{}, false, g))),
           out(H, 65, true, g) {
         register_module("emb", emb);
@@ -130,12 +145,13 @@ double charlm_flops(std::size_t T, std::size_t H) {
 
 Workload make_workload(const std::string& name, std::size_t T_override) {
     auto gen = std::make_shared<Generator>(1234);
-    if (name == "lstm128" || name == "lstm128_cell" || name == "lstm128_fused" || name == "lstm512" ||
-        name == "lstm512_cell" || name == "lstm512_fused") {
+    const bool lstm = name.rfind("lstm128", 0) == 0 || name.rfind("lstm512", 0) == 0;
+    const std::string kind = lstm && name.size() > 7 ? name.substr(7) : "";  // "", "_cell", "_fused", "_hoisted"
+    if (lstm && (kind.empty() || kind == "_cell" || kind == "_fused" || kind == "_hoisted")) {
         const std::size_t H = name.find("512") != std::string::npos ? 512 : 128;
         const std::size_t T = T_override ? T_override : 64;
-        const bool fuse = name.find("fused") != std::string::npos;
-        auto model = std::make_shared<CharLM>(H, fuse || name.find("cell") != std::string::npos, fuse, *gen);
+        const CellStyle style = kind == "_hoisted" ? CellStyle::Hoisted : kind == "_fused" ? CellStyle::Fused : CellStyle::Ops;
+        auto model = std::make_shared<CharLM>(H, !kind.empty(), style, *gen);
         auto x = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         auto y = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         return training(

@@ -41,8 +41,10 @@
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
-// GCC 12 warns falsely inside its own AVX-512 intrinsics when xsimd inlines them.
+// GCC 12 warns falsely inside its own AVX-512 intrinsics when xsimd inlines
+// them (their _mm512_undefined_* pass-through operands).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <xsimd/xsimd.hpp>
 

@@ -149,3 +149,64 @@ TEST_CASE("fused rejects inputs of different shapes, naming the op and the shape
     require_throws_with<Error>([&] { fused("my_op", [](auto x, auto y) { return x * y; }, block(b, 1, 2), a); },
                                {"my_op", "block 1 of 2 of [3, 2]", "[2, 3]"});
 }
+
+namespace {
+// A user's LSTM cell, op by op or fused with its input projection hoisted
+// out of the time loop (project_inputs + step_at), as bench/workloads.cpp
+// and docs/new_cell.md write it.
+class HoistableCell : public nn::RecurrentCell {
+public:
+    HoistableCell(std::size_t in, std::size_t H, bool hoist, std::uint64_t seed) : RecurrentCell(in, H), hoist_(hoist) {
+        W_ih = rnd({4 * H, in}, seed, -0.5, 0.5), W_hh = rnd({4 * H, H}, seed + 1, -0.5, 0.5);
+        b = rnd({4 * H}, seed + 2, -0.5, 0.5);
+        register_parameter("W_ih", W_ih);
+        register_parameter("W_hh", W_hh);
+        register_parameter("b", b);
+    }
+    std::size_t num_states() const override { return 2; }
+    Tensor project_inputs(const Tensor& xs) const override { return hoist_ ? linear(xs, W_ih, b) : xs; }
+    nn::State step(const Tensor& x, const nn::State& s) const override {
+        if (hoist_) return gate_math(linear_add(x, s[0], W_hh), s);
+        auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
+        Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
+        return {sigmoid(g[3]) * tanh(c), c};
+    }
+    nn::State step_at(const Tensor& projected, std::size_t t, const nn::State& s) const override {
+        if (!hoist_) return RecurrentCell::step_at(projected, t, s);
+        return gate_math(linear_add(projected, t, s[0], W_hh), s);
+    }
+    Tensor W_ih, W_hh, b;
+
+private:
+    static nn::State gate_math(const Tensor& gates, const nn::State& s) {
+        Tensor c = fused("c", cell_state, block(gates, 0, 4), block(gates, 1, 4), block(gates, 2, 4), s[1]);
+        return {fused("h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, block(gates, 3, 4), c), c};
+    }
+    bool hoist_;
+};
+}  // namespace
+
+TEST_CASE("a fused user cell with its input projection hoisted runs a sequence like the op-by-op cell", "[fused][nn]") {
+    auto layer = [](bool hoist) {
+        return nn::Recurrent([hoist](std::size_t in) { return std::make_unique<HoistableCell>(in, 3, hoist, 71); }, 4);
+    };
+    nn::Recurrent ops = layer(false), hoisted = layer(true);
+    Tensor xs = rnd({5, 2, 4}, 72), w = rnd({5, 2, 3}, 73, -1, 1, false);
+    Tensor xs2 = Tensor::from(std::vector<real>(xs.value().begin(), xs.value().end()), xs.shape(), true);
+    Tensor y1 = ops.forward(xs).output, y2 = hoisted.forward(xs2).output;
+    CHECK(close(y1.value(), y2.value(), kValueTol));
+    sum(y1 * w).backward();
+    sum(y2 * w).backward();
+    CHECK(close(xs.grad(), xs2.grad(), kValueTol));
+    auto p1 = ops.parameters(), p2 = hoisted.parameters();
+    REQUIRE(p1.size() == p2.size());
+    for (std::size_t k = 0; k < p1.size(); ++k) CHECK(close(p1[k].grad(), p2[k].grad(), kValueTol));
+
+    // and the hoisted cell's gradients over the whole unrolled sequence
+    nn::Recurrent h = layer(true);
+    std::vector<Tensor> in{rnd({5, 2, 4}, 74)};
+    for (const Tensor& p : h.parameters()) in.push_back(p);
+    auto r = gradcheck([&](const std::vector<Tensor>& x) { return sum(h.forward(x[0]).output * w); }, in);
+    INFO(r.report);
+    CHECK(r.ok);
+}
