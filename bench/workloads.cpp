@@ -51,8 +51,9 @@ public:
             return {sigmoid(g[3]) * tanh(c), c};
         }
         // the sum of the two products in one pass: W_hh h added onto W_ih x + b
-        // (x is already W_ih x + b when hoisted)
-        return gate_math(style_ == CellStyle::Hoisted ? linear_add(x, s[0], W_hh) : linear_add(linear(x, W_ih, b), s[0], W_hh), s);
+        // (which x already is when hoisted)
+        Tensor xw = style_ == CellStyle::Hoisted ? x : linear(x, W_ih, b);
+        return gate_math(linear_add(xw, s[0], W_hh), s);
     }
     nn::State step_at(const Tensor& projected, std::size_t t, const nn::State& s) const override {
         if (style_ != CellStyle::Hoisted) return RecurrentCell::step_at(projected, t, s);
