@@ -145,11 +145,11 @@ def main():
     # ---- the table
     print(f"tapegrad vs PyTorch {torch_version or '(missing)'}, {args.threads} threads, "
           f"median of {len(tg_times)} steps, {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
-    print(f"{'workload':<14} {'tapegrad ms':>12} {'PyTorch ms':>11} {'speed-up':>9} {'peak MB':>8}  description")
+    print(f"{'workload':<15} {'tapegrad ms':>12} {'PyTorch ms':>11} {'speed-up':>9} {'peak MB':>8}  description")
     for r in results:
         pt = f"{r['pytorch_ms']:11.2f}" if r["pytorch_ms"] else f"{'-':>11}"
         sp = f"{r['speedup']:8.2f}x" if r["speedup"] else f"{'-':>9}"
-        print(f"{r['workload']:<14} {r['tapegrad_ms']:12.2f} {pt} {sp} {r['tapegrad_peak_rss_mb']:8.0f}  {r['description']}")
+        print(f"{r['workload']:<15} {r['tapegrad_ms']:12.2f} {pt} {sp} {r['tapegrad_peak_rss_mb']:8.0f}  {r['description']}")
     by_name = {r["workload"]: r["tapegrad_ms"] for r in results}
     for H in (128, 512):
         if f"lstm{H}" in by_name:
