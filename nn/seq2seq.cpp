@@ -143,8 +143,11 @@ std::vector<Decoded> Seq2Seq::beam(const std::vector<Index>& src, Index bos, Ind
         }
         h = index_select(h, par);  // reorder the beams' state by parent
         context = index_select(context, par);
-        if (e.memory.keys.shape()[0] != parents.size())  // the source repeated once per live beam
-            e = {attn.memory(index_select(one.memory.keys, zeros), index_select(one.memory.mask, zeros)), Tensor()};
+        if (e.memory.keys.shape()[0] != parents.size()) {  // the source repeated once per live beam
+            const AttentionMemory& m = one.memory;
+            e.memory = {index_select(m.keys, zeros), index_select(m.mask, zeros),
+                        m.projected.defined() ? index_select(m.projected, zeros) : Tensor()};
+        }
         Step s = step(e, prev, h, context);
         h = s.h;
         context = s.context;

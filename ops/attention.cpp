@@ -7,7 +7,7 @@
 // do not depend on the thread count.
 #include "attention.hpp"
 
-#include <cmath>
+#include <algorithm>
 
 #include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
@@ -106,14 +106,8 @@ Tensor attention_weights(const Tensor& q, const Tensor& keys, const Tensor& mask
         if (mv)
             for (std::size_t s = 0; s < d.S; ++s)
                 if (mv[b * d.S + s] == 0) e[s] = kMaskedScore;  // padding
-        // softmax in place: exp(e_s - max) / sum, the exponentials vectorised
-        real m = e[0];
-        for (std::size_t s = 1; s < d.S; ++s) m = std::max(m, e[s]);
-        for (std::size_t s = 0; s < d.S; ++s) e[s] -= m;
-        vec_exp(e, e, d.S);
-        real z = 0;
-        for (std::size_t s = 0; s < d.S; ++s) z += e[s];
-        const real inv = 1 / z;
+        // softmax in place: exp(e_s - max) / sum
+        const real inv = real(1) / vec_exp_row(e, e, d.S).sum;
         for (std::size_t s = 0; s < d.S; ++s) e[s] *= inv;
     });
     auto backward = [d](TensorImpl& y) {

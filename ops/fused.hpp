@@ -357,9 +357,7 @@ Layout<N> layout_of(const char* op, const std::array<Part, N>& parts) {
     }
     L.shape = out;
     L.width = L.shape.empty() ? 1 : L.shape.back();
-    std::size_t total = 1;
-    for (std::size_t d : L.shape) total *= d;
-    L.rows = L.width ? total / L.width : 0;
+    L.rows = L.width ? count(L.shape) / L.width : 0;
     return L;
 }
 

@@ -27,6 +27,15 @@ inline void put(real& d, real v) {
     else d = v;
 }
 
+// o[j] (+)= v(j) for j < n: the same, row by row, for a whole buffer.
+template <class V>
+void put_row(bool add, real* __restrict o, std::size_t n, V v) {
+    if (add)
+        for (std::size_t j = 0; j < n; ++j) o[j] += v(j);
+    else
+        for (std::size_t j = 0; j < n; ++j) o[j] = v(j);
+}
+
 // Checks gates [B, k*H] against a state [B, H]; returns H.
 std::size_t gate_width(const char* op, const Tensor& gates, std::size_t k, const Tensor& state) {
     if (gates.dim() != 2 || state.dim() != 2 || gates.shape()[0] != state.shape()[0] ||
@@ -87,10 +96,7 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c) {
                 lstm_cell_state_gate_grads<false>(s, cv + r * H, dyr, dg + r * 4 * H, H);
                 std::fill(dg + r * 4 * H + 3 * H, dg + (r + 1) * 4 * H, real(0));  // o: not this op's
             }
-            if (dc && c_add)
-                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] += dyr[j] * s[H + j];
-            if (dc && !c_add)
-                for (std::size_t j = 0; j < H; ++j) dc[r * H + j] = dyr[j] * s[H + j];
+            if (dc) put_row(c_add, dc + r * H, H, [&](std::size_t j) { return dyr[j] * s[H + j]; });
         });
     });
 }
@@ -120,21 +126,11 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next) {
             const real* s = act.data() + r * 2 * H;
             const real* dyr = dy + r * H;
             if (dg) {
-                real* __restrict d = dg + r * 4 * H + 3 * H;
-                if (g_add) {
-                    for (std::size_t j = 0; j < H; ++j) d[j] += dyr[j] * s[H + j] * s[j] * (1 - s[j]);
-                } else {  // a fresh buffer: i, f, g are not this op's
-                    std::fill(dg + r * 4 * H, d, real(0));
-                    for (std::size_t j = 0; j < H; ++j) d[j] = dyr[j] * s[H + j] * s[j] * (1 - s[j]);
-                }
+                if (!g_add) std::fill(dg + r * 4 * H, dg + r * 4 * H + 3 * H, real(0));  // i, f, g: not this op's
+                put_row(g_add, dg + r * 4 * H + 3 * H, H,
+                        [&](std::size_t j) { return dyr[j] * s[H + j] * s[j] * (1 - s[j]); });
             }
-            if (dc) {
-                real* __restrict o = dc + r * H;
-                if (c_add)
-                    for (std::size_t j = 0; j < H; ++j) o[j] += dyr[j] * s[j] * (1 - s[H + j] * s[H + j]);
-                else
-                    for (std::size_t j = 0; j < H; ++j) o[j] = dyr[j] * s[j] * (1 - s[H + j] * s[H + j]);
-            }
+            if (dc) put_row(c_add, dc + r * H, H, [&](std::size_t j) { return dyr[j] * s[j] * (1 - s[H + j] * s[H + j]); });
         });
     });
 }
@@ -215,13 +211,7 @@ Tensor gru_hidden_at(const Tensor& x_all, std::size_t x_off, const Tensor& hg, c
             const real* hp = Hp.value.data() + r * H;
             if (dx) gru_gate_grads(x_add, s, hn, hp, g, dx + r * 3 * H, H, false);
             if (dhg) gru_gate_grads(hg_add, s, hn, hp, g, dhg + r * 3 * H, H, true);
-            if (dhp) {
-                real* __restrict o = dhp + r * H;
-                if (hp_add)
-                    for (std::size_t j = 0; j < H; ++j) o[j] += g[j] * s[H + j];
-                else
-                    for (std::size_t j = 0; j < H; ++j) o[j] = g[j] * s[H + j];
-            }
+            if (dhp) put_row(hp_add, dhp + r * H, H, [&](std::size_t j) { return g[j] * s[H + j]; });
         });
     });
 }

@@ -39,15 +39,12 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
         for (std::size_t k = lo; k < hi; ++k) {
             const real* zk = z + k * C;
             real* pk = prob.data() + k * C;
-            const real m = vec_max(zk, C);
-            for (std::size_t c = 0; c < C; ++c) pk[c] = zk[c] - m;
-            vec_exp(pk, pk, C);  // exp(z - m), vectorised
-            const real sum = vec_sum(pk, C);
-            const real log_sum = std::log(sum);  // log-sum-exp minus m, kept apart from m for precision
-            const real inv = real(1) / sum;
+            const ExpRow e = vec_exp_row(zk, pk, C);  // exp(z - m), vectorised
+            const real log_sum = std::log(e.sum);     // log-sum-exp minus m, kept apart from m for precision
+            const real inv = real(1) / e.sum;
             for (std::size_t c = 0; c < C; ++c) pk[c] *= inv;
             const Index t = targets.data()[k];
-            if (t != ignore_index) per.data()[k] = log_sum - (zk[t] - m);
+            if (t != ignore_index) per.data()[k] = log_sum - (zk[t] - e.max);
         }
     });
 

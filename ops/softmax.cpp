@@ -35,16 +35,13 @@ Array softmax_forward(const Tensor& x, const Lanes& l, bool probabilities) {
             for (std::size_t o = lo; o < hi; ++o) {
                 const real* xr = xv + o * n;
                 real* yr = yv + o * n;
-                const real m = vec_max(xr, n);
-                for (std::size_t j = 0; j < n; ++j) yr[j] = xr[j] - m;
-                vec_exp(yr, yr, n);
-                const real z = vec_sum(yr, n);
+                const ExpRow e = vec_exp_row(xr, yr, n);
                 if (probabilities) {
-                    const real inv = real(1) / z;
+                    const real inv = real(1) / e.sum;
                     for (std::size_t j = 0; j < n; ++j) yr[j] *= inv;
                 } else {
-                    const real lz = std::log(z);
-                    for (std::size_t j = 0; j < n; ++j) yr[j] = (xr[j] - m) - lz;
+                    const real lz = std::log(e.sum);
+                    for (std::size_t j = 0; j < n; ++j) yr[j] = (xr[j] - e.max) - lz;
                 }
             }
         });

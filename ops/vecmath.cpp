@@ -36,7 +36,6 @@ void vec_sigmoid(const real* x, real* y, std::size_t n) {
 
 namespace {
 constexpr std::size_t kPartials = 8;
-}  // namespace
 
 real vec_max(const real* __restrict x, std::size_t n) {
     real acc[kPartials];
@@ -59,6 +58,14 @@ real vec_sum(const real* __restrict x, std::size_t n) {
     for (; i < n; ++i) t += x[i];
     for (std::size_t l = 0; l < kPartials; ++l) t += acc[l];
     return t;
+}
+}  // namespace
+
+ExpRow vec_exp_row(const real* x, real* y, std::size_t n) {
+    const real m = vec_max(x, n);
+    for (std::size_t i = 0; i < n; ++i) y[i] = x[i] - m;
+    vec_exp(y, y, n);
+    return {m, vec_sum(y, n)};
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

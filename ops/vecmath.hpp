@@ -15,11 +15,15 @@ void vec_exp(const real* x, real* y, std::size_t n);
 void vec_tanh(const real* x, real* y, std::size_t n);
 void vec_sigmoid(const real* x, real* y, std::size_t n);  // 1 / (1 + exp(-x))
 
-// The maximum (n >= 1) and the sum of x[0..n), with independent partial
-// results: a serial chain waits on every step. The order is fixed, so the
-// result depends on n alone.
-real vec_max(const real* x, std::size_t n);
-real vec_sum(const real* x, std::size_t n);
+// One softmax row before its normalisation: y = exp(x - max x) (n >= 1; y
+// may be x). Returns that maximum and the sum of y, from which softmax
+// (y / sum), log-softmax ((x - max) - log sum) and log-sum-exp follow. The
+// maximum and sum use independent partial results (a serial chain waits on
+// every step) in a fixed order, so the result depends on n alone.
+struct ExpRow {
+    real max, sum;
+};
+ExpRow vec_exp_row(const real* x, real* y, std::size_t n);
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad
