@@ -12,6 +12,7 @@
 // grad mode is on and some input requires grad, attaches the node.
 
 #include <algorithm>
+#include <cstdint>
 #include <initializer_list>
 #include <type_traits>
 #include <utility>
@@ -22,18 +23,36 @@
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
+// Which values an op's backward function reads: its own output's (y.value)
+// and its inputs' (y.inputs[i]->value; bit i of `inputs`, bit 31 standing for
+// every input from 31 on). Values that no backward reads and no Tensor holds
+// are released during the forward pass, so declare exactly what is read:
+// reading a value not declared finds it empty. Shapes are always kept.
+struct Reads {
+    bool output = true;
+    std::uint32_t inputs = ~std::uint32_t(0);
+    constexpr bool input(std::size_t i) const { return (inputs >> (i < 31 ? i : 31)) & 1u; }
+};
+inline constexpr Reads kReadsAll{};                   // the default: keep everything
+inline constexpr Reads kReadsNothing{false, 0};       // add, slice, concat, reshape, ...
+inline constexpr Reads kReadsOutput{true, 0};         // tanh, sigmoid, exp: dy/dx from y
+inline constexpr Reads reads_inputs(std::uint32_t mask) { return Reads{false, mask}; }
+
 // True if an op over these inputs must be recorded.
 bool needs_record(std::initializer_list<const Tensor*> inputs);
 bool needs_record(const std::vector<Tensor>& inputs);
 
 // Build the output tensor; attach (op, inputs, backward) when recording.
-Tensor record(const char* op, Array&& value, std::initializer_list<Tensor> inputs, BackwardFn backward);
-Tensor record(const char* op, Array&& value, const std::vector<Tensor>& inputs, BackwardFn backward);
+Tensor record(const char* op, Array&& value, std::initializer_list<Tensor> inputs, BackwardFn backward,
+              Reads reads = kReadsAll);
+Tensor record(const char* op, Array&& value, const std::vector<Tensor>& inputs, BackwardFn backward,
+              Reads reads = kReadsAll);
 
 // Any xtensor expression is evaluated straight into the result buffer.
 template <class E, class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, Array>>>
-Tensor record(const char* op, E&& expr, std::initializer_list<Tensor> inputs, BackwardFn backward) {
-    return record(op, Array(std::forward<E>(expr)), inputs, std::move(backward));
+Tensor record(const char* op, E&& expr, std::initializer_list<Tensor> inputs, BackwardFn backward,
+              Reads reads = kReadsAll) {
+    return record(op, Array(std::forward<E>(expr)), inputs, std::move(backward), reads);
 }
 
 // Called when an accumulated gradient has the wrong shape: a bug in an op.

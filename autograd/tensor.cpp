@@ -121,7 +121,7 @@ template <class Seq>
 }
 
 template <class Seq>
-Tensor record_impl(const char* op, Array&& value, const Seq& inputs, BackwardFn&& backward) {
+Tensor record_impl(const char* op, Array&& value, const Seq& inputs, BackwardFn&& backward, Reads reads) {
     if (Profiler* prof = active_profiler()) prof->forward_done(op);
     auto impl = std::make_shared<TensorImpl>(std::move(value));
     impl->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
@@ -139,17 +139,23 @@ Tensor record_impl(const char* op, Array&& value, const Seq& inputs, BackwardFn&
     impl->requires_grad = true;
     impl->op = op;
     impl->inputs.reserve(inputs.size());
-    for (const Tensor& t : inputs) impl->inputs.push_back(t.impl_ptr());
+    std::size_t i = 0;
+    for (const Tensor& t : inputs) {
+        impl->inputs.push_back(t.impl_ptr());
+        if (reads.input(i++)) t.impl()->value_read.store(true, std::memory_order_relaxed);
+    }
     impl->backward = std::move(backward);
+    impl->value_read.store(reads.output, std::memory_order_relaxed);
     return Tensor(std::move(impl));
 }
 }  // namespace
 
-Tensor record(const char* op, Array&& value, std::initializer_list<Tensor> inputs, BackwardFn backward) {
-    return record_impl(op, std::move(value), inputs, std::move(backward));
+Tensor record(const char* op, Array&& value, std::initializer_list<Tensor> inputs, BackwardFn backward,
+              Reads reads) {
+    return record_impl(op, std::move(value), inputs, std::move(backward), reads);
 }
-Tensor record(const char* op, Array&& value, const std::vector<Tensor>& inputs, BackwardFn backward) {
-    return record_impl(op, std::move(value), inputs, std::move(backward));
+Tensor record(const char* op, Array&& value, const std::vector<Tensor>& inputs, BackwardFn backward, Reads reads) {
+    return record_impl(op, std::move(value), inputs, std::move(backward), reads);
 }
 
 void gradient_shape_mismatch(const TensorImpl& t, const Shape& got) {
@@ -177,6 +183,7 @@ std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim
 
 // ------------------------------------------------------------------- Tensor
 Tensor::Tensor(Array value, bool requires_grad) : impl_(std::make_shared<TensorImpl>(std::move(value))) {
+    hold();
     impl_->seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
     impl_->requires_grad = requires_grad;
 }
@@ -196,8 +203,21 @@ Tensor Tensor::from(std::vector<real> values, const Shape& shape, bool rg) {
     return Tensor(std::move(a), rg);
 }
 
+void Tensor::last_handle_gone() noexcept {
+    // Still on the tape (a consumer holds it) but no backward reads it: the
+    // buffer can go. Leaves keep theirs: they are the parameters and inputs.
+    TensorImpl& t = *impl_;
+    if (t.op && !t.value_read.load(std::memory_order_relaxed) && impl_.use_count() > 1) {
+        std::decay_t<decltype(t.value.storage())>().swap(t.value.storage());
+        t.value_released = true;
+    }
+}
+
 const TensorImpl& Tensor::checked() const {
     if (!impl_) throw ValueError("Tensor: use of an undefined tensor");
+    if (impl_->value_released)  // only a handle rebuilt from a tape node can see this
+        fail<GraphError>("Tensor: the value of this {} output ({}) was released: no backward reads it",
+                         impl_->op, shape_str(impl_->value.shape()));
     return *impl_;
 }
 

@@ -7,6 +7,7 @@
 // the result buffer, and the creation sequence number doubles as a
 // topological order: an op's inputs always exist before its output.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -45,6 +46,16 @@ struct TensorImpl {
     std::uint64_t visit = 0;    // marker used by the backward walk
     std::string label;          // optional user label, shown in errors
 
+    // ---- early release of values nobody will read ----
+    // A node's value is kept only while the program holds a Tensor to it or
+    // some backward function reads it (its own op's, or a consumer's; see
+    // Reads in tape.hpp). Otherwise -- the sum inside x W + h U, the four
+    // chunks of an LSTM's gates -- its buffer goes back to the allocator at
+    // once, to be reused while it is still in cache. The shape stays.
+    std::atomic<std::uint32_t> handles{0};  // Tensor objects pointing here
+    std::atomic<bool> value_read{true};     // a backward function reads the value
+    bool value_released = false;            // it was
+
     TensorImpl() = default;
     explicit TensorImpl(Array v) : value(std::move(v)) {}
     TensorImpl(const TensorImpl&) = delete;
@@ -60,7 +71,22 @@ class Tensor {
 public:
     Tensor() = default;  // an undefined tensor; most calls on it throw
     explicit Tensor(Array value, bool requires_grad = false);
-    explicit Tensor(ImplPtr impl) : impl_(std::move(impl)) {}
+    explicit Tensor(ImplPtr impl) : impl_(std::move(impl)) { hold(); }
+    Tensor(const Tensor& o) : impl_(o.impl_) { hold(); }
+    Tensor(Tensor&& o) noexcept : impl_(std::move(o.impl_)) {}
+    Tensor& operator=(const Tensor& o) {
+        Tensor copy(o);
+        std::swap(impl_, copy.impl_);
+        return *this;
+    }
+    Tensor& operator=(Tensor&& o) noexcept {
+        if (this != &o) {
+            let_go();
+            impl_ = std::move(o.impl_);
+        }
+        return *this;
+    }
+    ~Tensor() { let_go(); }
 
     // ---- factories ----
     static Tensor zeros(const Shape& shape, bool requires_grad = false);
@@ -107,6 +133,13 @@ public:
 
 private:
     const TensorImpl& checked() const;
+    void hold() const {
+        if (impl_) impl_->handles.fetch_add(1, std::memory_order_relaxed);
+    }
+    void let_go() noexcept {
+        if (impl_ && impl_->handles.fetch_sub(1, std::memory_order_acq_rel) == 1) last_handle_gone();
+    }
+    void last_handle_gone() noexcept;  // releases the value if nothing reads it
     ImplPtr impl_;
 };
 

@@ -46,11 +46,11 @@ Tensor add(const Tensor& a, const Tensor& b) {
         return record("add", zip(a, b, [](real x, real y) { return x + y; }), {a, b}, [](TensorImpl& y) {
             pass_grad(y, 0, false);
             pass_grad(y, 1, true);
-        });
+        }, kReadsNothing);
     return record("add", a.value() + b.value(), {a, b}, [](TensorImpl& y) {
         for (std::size_t i = 0; i < 2; ++i)
             if (wants_grad(y, i)) accumulate(*y.inputs[i], sum_to(y.grad, y.inputs[i]->value.shape()));
-    });
+    }, kReadsNothing);
 }
 
 // d(a-b)/da = 1, d(a-b)/db = -1
@@ -59,13 +59,13 @@ Tensor sub(const Tensor& a, const Tensor& b) {
         return record("sub", zip(a, b, [](real x, real y) { return x - y; }), {a, b}, [](TensorImpl& y) {
             pass_grad(y, 0, false);
             elementwise_backward(y, *y.inputs[1], [](std::size_t) { return real(-1); });
-        });
+        }, kReadsNothing);
     return record("sub", a.value() - b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
         auto& b = *y.inputs[1];
         if (a.requires_grad) accumulate(a, sum_to(y.grad, a.value.shape()));
         if (b.requires_grad) accumulate(b, sum_to(-y.grad, b.value.shape()));
-    });
+    }, kReadsNothing);
 }
 
 // d(a*b)/da = b, d(a*b)/db = a
@@ -76,13 +76,13 @@ Tensor mul(const Tensor& a, const Tensor& b) {
             const real* bv = y.inputs[1]->value.data();
             elementwise_backward(y, *y.inputs[0], [bv](std::size_t k) { return bv[k]; }, /*last=*/false);
             elementwise_backward(y, *y.inputs[1], [av](std::size_t k) { return av[k]; });
-        });
+        }, reads_inputs(0b11));
     return record("mul", a.value() * b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
         auto& b = *y.inputs[1];
         if (a.requires_grad) accumulate(a, sum_to(y.grad * b.value, a.value.shape()));
         if (b.requires_grad) accumulate(b, sum_to(y.grad * a.value, b.value.shape()));
-    });
+    }, reads_inputs(0b11));
 }
 
 // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
@@ -93,39 +93,39 @@ Tensor div(const Tensor& a, const Tensor& b) {
             const real* bv = y.inputs[1]->value.data();
             elementwise_backward(y, *y.inputs[0], [bv](std::size_t k) { return real(1) / bv[k]; }, /*last=*/false);
             elementwise_backward(y, *y.inputs[1], [av, bv](std::size_t k) { return -av[k] / (bv[k] * bv[k]); });
-        });
+        }, reads_inputs(0b11));
     return record("div", a.value() / b.value(), {a, b}, [](TensorImpl& y) {
         auto& a = *y.inputs[0];
         auto& b = *y.inputs[1];
         if (a.requires_grad) accumulate(a, sum_to(y.grad / b.value, a.value.shape()));
         if (b.requires_grad) accumulate(b, sum_to(-y.grad * a.value / (b.value * b.value), b.value.shape()));
-    });
+    }, reads_inputs(0b11));
 }
 
 // d(-a)/da = -1
 Tensor neg(const Tensor& a) {
     return record("neg", -a.value(), {a}, [](TensorImpl& y) {
         elementwise_backward(y, *y.inputs[0], [](std::size_t) { return real(-1); });
-    });
+    }, kReadsNothing);
 }
 
 // d(a+s)/da = 1
 Tensor add(const Tensor& a, real s) {
-    return record("add_scalar", a.value() + s, {a}, [](TensorImpl& y) { pass_grad(y, 0, true); });
+    return record("add_scalar", a.value() + s, {a}, [](TensorImpl& y) { pass_grad(y, 0, true); }, kReadsNothing);
 }
 
 // d(a*s)/da = s
 Tensor mul(const Tensor& a, real s) {
     return record("mul_scalar", a.value() * s, {a}, [s](TensorImpl& y) {
         elementwise_backward(y, *y.inputs[0], [s](std::size_t) { return s; });
-    });
+    }, kReadsNothing);
 }
 
 // d(s-a)/da = -1
 Tensor rsub(real s, const Tensor& a) {
     return record("rsub_scalar", s - a.value(), {a}, [](TensorImpl& y) {
         elementwise_backward(y, *y.inputs[0], [](std::size_t) { return real(-1); });
-    });
+    }, kReadsNothing);
 }
 
 // d(s/a)/da = -s/a^2 = -y/a
@@ -134,7 +134,7 @@ Tensor rdiv(real s, const Tensor& a) {
         const real* yv = y.value.data();
         const real* av = y.inputs[0]->value.data();
         elementwise_backward(y, *y.inputs[0], [yv, av](std::size_t k) { return -yv[k] / av[k]; });
-    });
+    }, Reads{true, 0b1});
 }
 
 // d(a^p)/da = p a^(p-1)
@@ -142,7 +142,7 @@ Tensor pow(const Tensor& a, real p) {
     return record("pow", xt::pow(a.value(), p), {a}, [p](TensorImpl& y) {
         auto& a = *y.inputs[0];
         accumulate(a, y.grad * p * xt::pow(a.value, p - 1));
-    });
+    }, reads_inputs(0b1));
 }
 
 // d(a^2)/da = 2a
@@ -150,7 +150,7 @@ Tensor square(const Tensor& a) {
     return record("square", a.value() * a.value(), {a}, [](TensorImpl& y) {
         const real* av = y.inputs[0]->value.data();
         elementwise_backward(y, *y.inputs[0], [av](std::size_t k) { return real(2) * av[k]; });
-    });
+    }, reads_inputs(0b1));
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -14,7 +14,7 @@ Tensor dropout(const Tensor& x, real p, bool training, Generator& gen) {
     for (auto& m : mask) m = gen.bernoulli(1.0 - double(p)) ? keep : real(0);
     Array y = x.value() * mask;
     return record("dropout", std::move(y), {x},
-                  [mask = std::move(mask)](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * mask); });
+                  [mask = std::move(mask)](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * mask); }, kReadsNothing);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -441,7 +441,7 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
                                  if (dx[j]) dxr[j] = dx[j] + (xr[j] - xs[j]);  // same place as the value
                              fusion::backward_range(f, xr, dyr, dxr, add, 0, count, Seq{});
                          });
-    });
+    }, reads_inputs(~std::uint32_t(0)));
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

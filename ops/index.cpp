@@ -34,7 +34,7 @@ Tensor index_select(const Tensor& table, const IndexArray& ids, Index padding_id
             real* dst = g + static_cast<std::size_t>(ids.data()[k]) * row;
             for (std::size_t j = 0; j < row; ++j) dst[j] += dy[k * row + j];
         }
-    });
+    }, kReadsNothing);
 }
 
 // Y = m ? A : B  =>  dA = m * dY, dB = (1 - m) * dY   (each summed back to its shape)
@@ -48,7 +48,7 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
         auto& b = *y.inputs[1];
         if (a.requires_grad) accumulate(a, sum_to(y.grad * m, a.value.shape()));
         if (b.requires_grad) accumulate(b, sum_to(y.grad * (real(1) - m), b.value.shape()));
-    });
+    }, kReadsNothing);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

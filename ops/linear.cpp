@@ -183,10 +183,10 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
             }
         }
     };
-    if (has_bias && has_addend) return record(op, std::move(y), {x, W, b, a}, backward);
-    if (has_bias) return record(op, std::move(y), {x, W, b}, backward);
-    if (has_addend) return record(op, std::move(y), {x, W, a}, backward);
-    return record(op, std::move(y), {x, W}, backward);
+    if (has_bias && has_addend) return record(op, std::move(y), {x, W, b, a}, backward, reads_inputs(0b11));
+    if (has_bias) return record(op, std::move(y), {x, W, b}, backward, reads_inputs(0b11));
+    if (has_addend) return record(op, std::move(y), {x, W, a}, backward, reads_inputs(0b11));
+    return record(op, std::move(y), {x, W}, backward, reads_inputs(0b11));
 }
 
 }  // namespace

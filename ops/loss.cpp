@@ -69,7 +69,7 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
                           for (std::size_t c = 0; c < C; ++c) dz[k * C + c] += g * p[k * C + c];
                           dz[k * C + static_cast<std::size_t>(t)] -= g;
                       }
-                  });
+                  }, kReadsNothing);
 }
 
 // L = mean((a-b)^2)  =>  da = 2 (a-b) / n * dL,  db = -da
@@ -89,7 +89,7 @@ Tensor mse(const Tensor& a, const Tensor& b) {
         const real k = n ? real(2) * y.grad.data()[0] / real(n) : real(0);
         if (a.requires_grad) accumulate(a, k * (a.value - b.value));
         if (b.requires_grad) accumulate(b, -k * (a.value - b.value));
-    });
+    }, reads_inputs(0b11));
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -49,7 +49,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                 gemm(true, false, K, N, M, 1, A.value.data() + i * M * K, K, g + i * M * N, N, beta,
                      B.grad.data() + i * K * N, N);
         }
-    });
+    }, reads_inputs(0b11));
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -44,7 +44,7 @@ Tensor scaled_axis_sum(const char* op, const Tensor& x, std::ptrdiff_t axis, boo
         for (std::size_t o = 0; o < g.outer; ++o)
             for (std::size_t j = 0; j < g.n; ++j)
                 for (std::size_t i = 0; i < g.inner; ++i) dx[(o * g.n + j) * g.inner + i] += scale * dy[o * g.inner + i];
-    });
+    }, kReadsNothing);
 }
 
 // y = scale * sum(x)  =>  dx = scale * dy everywhere
@@ -57,7 +57,7 @@ Tensor scaled_total(const char* op, const Tensor& x, bool average) {
     return record(op, Array(static_cast<real>(acc * scale)), {x}, [scale](TensorImpl& y) {
         TensorImpl& in = *y.inputs[0];
         accumulate(in, Array(in.value.shape(), scale * y.grad.data()[0]));
-    });
+    }, kReadsNothing);
 }
 }  // namespace
 
@@ -90,7 +90,7 @@ Tensor max(const Tensor& x, std::ptrdiff_t axis, bool keepdims) {
         for (std::size_t o = 0; o < g.outer; ++o)
             for (std::size_t i = 0; i < g.inner; ++i)
                 dx[(o * g.n + arg[o * g.inner + i]) * g.inner + i] += y.grad.data()[o * g.inner + i];
-    });
+    }, kReadsNothing);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

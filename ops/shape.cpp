@@ -92,7 +92,7 @@ Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm) {
         if (!X.requires_grad) return;
         const bool add = grad_beta(X) != 0;
         permute_into(y.grad.data(), y.value.shape(), inv, X.grad.data(), add);
-    });
+    }, kReadsNothing);
 }
 
 Tensor transpose(const Tensor& x, std::ptrdiff_t axis0, std::ptrdiff_t axis1) {
@@ -132,7 +132,7 @@ Tensor reshape(const Tensor& x, const std::vector<std::ptrdiff_t>& shape) {
         Array g = y.grad;
         g.reshape(in.value.shape());
         accumulate(in, std::move(g));
-    });
+    }, kReadsNothing);
 }
 
 // Y = X[.., start:end, ..]  =>  dX[.., start:end, ..] += dY, zero elsewhere
@@ -151,7 +151,7 @@ Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_
         TensorImpl& in = *y.inputs[0];
         move_block(y.grad.data(), y.value.shape()[a], 0, grad_buffer(in).data(), in.value.shape()[a], start,
                    y.value.shape()[a], outer, inner, true);
-    });
+    }, kReadsNothing);
 }
 
 namespace {
@@ -175,7 +175,7 @@ Tensor join(const char* op, const std::vector<Tensor>& xs, Shape out, std::size_
             move_block(y.grad.data(), total, offs[i], grad_buffer(in).data(), lens[i], 0, lens[i], outer, inner,
                        true);
         }
-    });
+    }, kReadsNothing);
 }
 }  // namespace
 
@@ -253,7 +253,7 @@ Tensor select(const Tensor& x, std::size_t i) {
         real* dx = grad_buffer(*y.inputs[0]).data() + i * n;
         const real* g = y.grad.data();
         for (std::size_t k = 0; k < n; ++k) dx[k] += g[k];
-    });
+    }, kReadsNothing);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

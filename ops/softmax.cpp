@@ -82,7 +82,7 @@ Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
                     dx[k] += yv[k] * (dy[k] - dot);
                 }
             }
-    });
+    }, kReadsOutput);
 }
 
 // y = log_softmax(x)  =>  dx = dy - exp(y) * sum_j(dy_j)
@@ -102,7 +102,7 @@ Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
                     dx[k] += dy[k] - std::exp(yv[k]) * s;
                 }
             }
-    });
+    }, kReadsOutput);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -25,7 +25,7 @@ Tensor exp(const Tensor& x) {
     return record("exp", map(x, vec_exp), {x}, [](TensorImpl& y) {
         const real* v = y.value.data();
         elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i]; });
-    });
+    }, kReadsOutput);
 }
 
 // d log(x)/dx = 1/x
@@ -33,7 +33,7 @@ Tensor log(const Tensor& x) {
     return record("log", xt::log(x.value()), {x}, [](TensorImpl& y) {
         const real* xv = y.inputs[0]->value.data();
         elementwise_backward(y, *y.inputs[0], [xv](std::size_t i) { return real(1) / xv[i]; });
-    });
+    }, reads_inputs(0b1));
 }
 
 // d sqrt(x)/dx = 1/(2 sqrt(x)) = 1/(2y)
@@ -41,7 +41,7 @@ Tensor sqrt(const Tensor& x) {
     return record("sqrt", xt::sqrt(x.value()), {x}, [](TensorImpl& y) {
         const real* v = y.value.data();
         elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return real(0.5) / v[i]; });
-    });
+    }, kReadsOutput);
 }
 
 // d|x|/dx = sign(x)   (0 at x = 0, as PyTorch)
@@ -50,7 +50,7 @@ Tensor abs(const Tensor& x) {
         const real* xv = y.inputs[0]->value.data();
         elementwise_backward(y, *y.inputs[0],
                              [xv](std::size_t i) { return real((xv[i] > 0) - (xv[i] < 0)); });
-    });
+    }, reads_inputs(0b1));
 }
 
 // d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2
@@ -58,7 +58,7 @@ Tensor tanh(const Tensor& x) {
     return record("tanh", map(x, vec_tanh), {x}, [](TensorImpl& y) {
         const real* v = y.value.data();
         elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return real(1) - v[i] * v[i]; });
-    });
+    }, kReadsOutput);
 }
 
 // d sigma(x)/dx = sigma(x) (1 - sigma(x)) = y (1 - y)
@@ -66,7 +66,7 @@ Tensor sigmoid(const Tensor& x) {
     return record("sigmoid", map(x, vec_sigmoid), {x}, [](TensorImpl& y) {
         const real* v = y.value.data();
         elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i] * (real(1) - v[i]); });
-    });
+    }, kReadsOutput);
 }
 
 // d relu(x)/dx = 1 if x > 0 else 0
@@ -74,7 +74,7 @@ Tensor relu(const Tensor& x) {
     return record("relu", xt::maximum(x.value(), real(0)), {x}, [](TensorImpl& y) {
         const real* xv = y.inputs[0]->value.data();
         elementwise_backward(y, *y.inputs[0], [xv](std::size_t i) { return real(xv[i] > 0); });
-    });
+    }, reads_inputs(0b1));
 }
 
 // d clamp(x)/dx = 1 if lo <= x <= hi else 0
@@ -83,7 +83,7 @@ Tensor clamp(const Tensor& x, real lo, real hi) {
     return record("clamp", xt::clip(x.value(), lo, hi), {x}, [lo, hi](TensorImpl& y) {
         const real* xv = y.inputs[0]->value.data();
         elementwise_backward(y, *y.inputs[0], [xv, lo, hi](std::size_t i) { return real(xv[i] >= lo && xv[i] <= hi); });
-    });
+    }, reads_inputs(0b1));
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -1,4 +1,6 @@
 // The tape: what is recorded, accumulation, freeing, grad mode, printing.
+#include <set>
+
 #include "helpers.hpp"
 
 using namespace th;
@@ -122,4 +124,81 @@ TEST_CASE("a tensor prints its shape, op and values", "[tape]") {
     const std::string big = Tensor::zeros(make_shape({100})).to_string();
     CHECK(big.find("...") != std::string::npos);
     CHECK(big.size() < 200);
+}
+
+TEST_CASE("a value no backward reads is released once no Tensor holds it", "[tape][memory]") {
+    Tensor a = rnd({2, 3}, 1), b = rnd({2, 3}, 2);
+    Tensor y = sigmoid(a + b);  // sigmoid's backward reads its output, not the sum
+    const TensorImpl& sum_node = *y.impl()->inputs[0];
+    CHECK(sum_node.value_released);
+    CHECK(sum_node.value.shape() == a.shape());  // the shape stays for the walk
+    CHECK_FALSE(y.impl()->value_released);
+
+    Tensor s = a * b;  // held by the program: kept until it lets go
+    Tensor t = tanh(s);
+    const TensorImpl* s_node = s.impl();
+    CHECK_FALSE(s_node->value_released);
+    s = Tensor();
+    CHECK(s_node->value_released);
+
+    Tensor p = tanh(a) * b;  // mul reads its inputs, tanh its output
+    CHECK_FALSE(p.impl()->inputs[0]->value_released);
+    Tensor q = (a + b) * b;
+    CHECK_FALSE(q.impl()->inputs[0]->value_released);
+    Tensor r = exp(a) + b;  // exp reads its own output
+    CHECK_FALSE(r.impl()->inputs[0]->value_released);
+    Tensor u = sum(reshape(a * b, {3, 2}));  // neither reads its input
+    CHECK(u.impl()->inputs[0]->value_released);
+    CHECK(u.impl()->inputs[0]->inputs[0]->value_released);
+    CHECK_FALSE(a.impl()->value_released);  // leaves never are
+
+    // a handle rebuilt from the tape node says so instead of reading nothing
+    Tensor rebuilt(y.impl()->inputs[0]);
+    CHECK_THROWS_WITH(rebuilt.value(), Catch::Contains("add output ([2, 3]) was released"));
+}
+
+TEST_CASE("releasing values changes no gradient: an LSTM cell written op by op over 4 steps", "[tape][memory]") {
+    const std::size_t B = 3, I = 4, H = 5;
+    Tensor W = rnd({4 * H, I}, 3, -0.5, 0.5), U = rnd({4 * H, H}, 4, -0.5, 0.5), bias = rnd({4 * H}, 5);
+    std::vector<Tensor> xs;
+    for (std::size_t t = 0; t < 4; ++t) xs.push_back(rnd({B, I}, 10 + t, -1, 1, false));
+    // keep_all: hold every intermediate, so that nothing is released
+    auto loss = [&](bool keep_all, std::vector<Tensor>& held) {
+        Tensor h = Tensor::zeros(make_shape({B, H})), c = Tensor::zeros(make_shape({B, H}));
+        for (const Tensor& x : xs) {
+            Tensor pre = linear(x, W, bias) + linear(h, U);
+            auto g = chunk(pre, 4, 1);
+            if (keep_all) {
+                held.push_back(pre);
+                held.insert(held.end(), g.begin(), g.end());
+            }
+            c = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
+            h = sigmoid(g[3]) * tanh(c);
+        }
+        return sum(h * h);
+    };
+    std::vector<Tensor> held, none;
+    loss(true, held).backward();
+    CHECK_FALSE(held[0].impl()->value_released);
+    const Array dW = W.grad(), dU = U.grad(), db = bias.grad();
+    for (Tensor* p : {&W, &U, &bias}) p->zero_grad();
+    Tensor l = loss(false, none);
+    std::size_t released = 0;
+    std::vector<const TensorImpl*> stack{l.impl()};
+    std::set<const TensorImpl*> seen;
+    while (!stack.empty()) {
+        const TensorImpl* n = stack.back();
+        stack.pop_back();
+        if (!seen.insert(n).second) continue;
+        released += n->value_released;
+        for (const auto& in : n->inputs) stack.push_back(in.get());
+    }
+    // per step: 2 products, their sum, 4 chunks, 2 gate products; then the
+    // last c (tanh reads its output) and h * h (sum reads nothing)
+    CHECK(released == 4 * (2 + 1 + 4 + 2) + 2);
+    l.backward();
+    CHECK(W.grad() == dW);
+    CHECK(U.grad() == dU);
+    CHECK(bias.grad() == db);
+    CHECK_GRADS([&](const std::vector<Tensor>&) { return loss(false, none); }, W, U, bias);
 }
