@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "init.hpp"
+#include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 
 namespace tapegrad {
@@ -36,6 +37,9 @@ Tensor RecurrentCell::default_param(const Shape& shape, Generator& gen) const {
 }
 
 State RecurrentCell::step_at(const Tensor& projected, std::size_t t, const State& state) const {
+    // Inside the sequence layer's loop: a step input its linear() calls hoist
+    StepInputs* steps = StepInputs::innermost();
+    if (steps && steps->sequence().impl() == projected.impl()) return step(steps->at(t), state);
     return step(select(projected, t), state);
 }
 

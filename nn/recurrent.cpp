@@ -4,6 +4,7 @@
 
 #include "../ops/dropout.hpp"
 #include "../ops/index.hpp"
+#include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 
 namespace tapegrad {
@@ -86,6 +87,7 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
         for (std::size_t d = 0; d < D; ++d) {
             const RecurrentCell& c = *cells_[l * D + d];
             const Tensor projected = c.project_inputs(layer_in);  // all steps in one go
+            StepInputs step_inputs(projected);  // and what the cell's own linear() calls can hoist
             State state = initial.empty() ? c.initial_state(B) : initial[l * D + d];
             std::vector<Tensor> outs(T);
             for (std::size_t s = 0; s < T; ++s) {

@@ -16,6 +16,7 @@
 #include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
 #include "gemm.hpp"
+#include "shape.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -192,7 +193,35 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
 }  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
+    StepInputs* steps = StepInputs::innermost();
+    // Hoisted only where the step's own product would be valid: otherwise the
+    // per-step call below gives the error, naming the step's shapes.
+    if (steps && steps->is_step_input(x) && W.defined() && W.is_leaf() && W.dim() == 2 &&
+        x.shape().back() == W.shape()[1] &&
+        (!b.defined() || (b.is_leaf() && b.dim() == 1 && b.shape()[0] == W.shape()[0])))
+        return steps->projected_step(W, b);
     return affine("linear", Tensor(), false, 0, x, W, b);
+}
+
+namespace {
+thread_local StepInputs* t_innermost_steps = nullptr;
+}
+
+StepInputs::StepInputs(Tensor xs) : xs_(std::move(xs)), outer_(t_innermost_steps) { t_innermost_steps = this; }
+StepInputs::~StepInputs() { t_innermost_steps = outer_; }
+StepInputs* StepInputs::innermost() { return t_innermost_steps; }
+
+Tensor StepInputs::at(std::size_t t) {
+    x_t_ = select(xs_, t);
+    t_ = t;
+    return x_t_;
+}
+
+Tensor StepInputs::projected_step(const Tensor& W, const Tensor& b) {
+    for (const Projection& p : projections_)
+        if (p.W == W.impl() && p.b == b.impl()) return select(p.all, t_);
+    projections_.push_back({W.impl(), b.impl(), affine("linear", Tensor(), false, 0, xs_, W, b)});
+    return select(projections_.back().all, t_);
 }
 
 Tensor linear_add(const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b) {
