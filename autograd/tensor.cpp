@@ -222,8 +222,15 @@ const TensorImpl& Tensor::checked() const {
 }
 
 const Array& Tensor::value() const { return checked().value; }
+namespace {
+std::atomic<std::uint64_t> g_value_writes{0};
+}
+
+std::uint64_t value_writes() { return g_value_writes.load(std::memory_order_acquire); }
+
 Array& Tensor::mutable_value() {
     checked();
+    g_value_writes.fetch_add(1, std::memory_order_acq_rel);
     return impl_->value;
 }
 

@@ -99,7 +99,10 @@ public:
     // ---- value ----
     bool defined() const { return impl_ != nullptr; }
     const Array& value() const;
-    Array& mutable_value();  // for optimizers and initialisers; bypasses the tape
+    // For optimizers and initialisers; bypasses the tape. Call it for each
+    // write: each call tells caches built from values (linear's transposed
+    // weights) that values may have changed.
+    Array& mutable_value();
     const Shape& shape() const { return value().shape(); }
     std::size_t dim() const { return value().dimension(); }
     std::size_t numel() const { return value().size(); }
@@ -148,6 +151,10 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 // True if tapegrad told glibc's malloc, at start-up, to keep freed memory for
 // reuse rather than return it to the kernel after every step (tensor.cpp).
 bool keeps_freed_memory();
+
+// How many times mutable_value() has been called in this process: a cache
+// built from a leaf's value is valid while this count is unchanged.
+std::uint64_t value_writes();
 
 // Shape helpers used across ops and layers.
 Shape make_shape(std::initializer_list<std::size_t> dims);

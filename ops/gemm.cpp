@@ -36,10 +36,13 @@ constexpr std::size_t kSlabAlign = 16;
 // 1e6 multiply-adds without packing them first. A batch-sized product above
 // that -- the gradient dh = dG W_hh of a recurrent step, 32x512 by 512x128 --
 // ran 1.2-1.5x faster as a few such column slabs than whole (one thread, the
-// workloads' shapes); larger M gained nothing.
+// workloads' shapes); larger M gained nothing. Past kSmallTotal the slabs
+// get many and narrow, their rows of B far apart, and the packed kernel on
+// one slab per thread wins (32x512 by 512x2048: 550 us in 32-column slabs,
+// 300 us in two).
 constexpr double kSmallMacs = 1e6;
+constexpr double kSmallTotal = 8e6;
 constexpr std::size_t kSmallRows = 64;
-constexpr std::size_t kSmallAlign = 32;
 
 }  // namespace
 
@@ -57,10 +60,18 @@ void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
     // of op(B)); slab = 0 keeps the product whole.
     bool by_rows = false;
     std::size_t slab = 0;
-    if (!trans_a && !trans_b && M <= kSmallRows && macs > kSmallMacs) {
-        // Column slabs small enough for OpenBLAS's unpacked small-matrix path.
-        slab = std::size_t(kSmallMacs / (double(M) * double(K))) / kSmallAlign * kSmallAlign;
-        if (slab >= N) slab = 0;
+    if (!trans_a && !trans_b && M <= kSmallRows && macs > kSmallMacs && macs <= kSmallTotal) {
+        // Column slabs small enough for OpenBLAS's unpacked small-matrix path,
+        // as many as a multiple of the thread count so that none waits on a
+        // last odd slab (32x128 by 128x512: 4 slabs of 128, not 224+224+64).
+        const std::size_t widest = std::size_t(kSmallMacs / (double(M) * double(K)));
+        for (std::size_t parts = threads; widest >= kSlabAlign; parts += threads) {
+            const std::size_t n = ((N + parts - 1) / parts + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
+            if (n <= widest) {
+                slab = n < N ? n : 0;
+                break;
+            }
+        }
     }
     if (slab == 0 && threads > 1 && 2 * macs >= kSplitFlops) {  // one slab per thread, across the longer side
         by_rows = M >= N;

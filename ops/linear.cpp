@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "../autograd/backward.hpp"
 #include "../autograd/parallel.hpp"
@@ -106,6 +107,47 @@ void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, 
     s.rows += rows;
 }
 
+// The forward product of a batch-sized x -- a recurrent or a decoder step --
+// runs 1.3-1.7x faster against W^T laid out [in, out] (OpenBLAS's unpacked
+// NN kernel) than against W with a transpose flag: 32x128 by 128x512, 15
+// instead of 25 us on two threads. Such a weight meets every step between
+// two optimizer steps, so its transposed copy is made once and shared by the
+// products of one graph: the nodes hold it, this cache only points at it. A
+// copy serves again while a node of a live graph still holds it, the weight
+// is the same tensor and no mutable_value() call came since. A backward walk
+// lets go of the nodes, so the next step transposes the updated weight.
+// Larger products lose: at hidden 512 (32x512 by 512x2048) a step was 3%
+// slower, W and W^T (4 MB each) crowding each other out of the caches.
+constexpr std::size_t kTransposedRows = 64;
+constexpr double kTransposedMacs = 8e6;
+struct Transposed {
+    std::weak_ptr<TensorImpl> W;
+    std::weak_ptr<const Array> WT;
+    std::uint64_t writes = 0;
+};
+thread_local std::unordered_map<const TensorImpl*, Transposed> t_transposed;
+
+std::shared_ptr<const Array> transposed_weight(const Tensor& W) {
+    const ImplPtr& w = W.impl_ptr();
+    const std::uint64_t writes = value_writes();
+    Transposed& e = t_transposed[w.get()];
+    if (auto wt = e.WT.lock(); wt && e.writes == writes && e.W.lock() == w) return wt;
+    const std::size_t out = W.shape()[0], in = W.shape()[1];
+    auto wt = std::make_shared<Array>(Array::from_shape({in, out}));
+    const real* src = W.data();
+    real* dst = wt->data();
+    constexpr std::size_t kTile = 16;  // both sides' tile rows stay in L1
+    for (std::size_t o0 = 0; o0 < out; o0 += kTile)
+        for (std::size_t i0 = 0; i0 < in; i0 += kTile)
+            for (std::size_t o = o0; o < std::min(out, o0 + kTile); ++o)
+                for (std::size_t i = i0; i < std::min(in, i0 + kTile); ++i) dst[i * out + o] = src[o * in + i];
+    e = Transposed{w, wt, writes};
+    if (t_transposed.size() > 64)  // forget weights that are gone
+        for (auto it = t_transposed.begin(); it != t_transposed.end();)
+            it = it->second.W.expired() || it->second.WT.expired() ? t_transposed.erase(it) : std::next(it);
+    return wt;
+}
+
 // y = a[t] + x W^T + b; `a` (the addend) and b may be undefined. With
 // `at_step`, the addend is a's slice t along axis 0, else a itself.
 Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, const Tensor& x, const Tensor& W,
@@ -151,10 +193,18 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
                     for (std::size_t o = 0; o < out; ++o) yr[o] = ad[r * out + o] + bd[o];
             }
         });
-    gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias || has_addend ? 1 : 0, yd, out);
+    std::shared_ptr<const Array> wt;  // W^T, for a batch-sized x in a graph
+    if (rows <= kTransposedRows && double(rows) * double(in) * double(out) <= kTransposedMacs && W.is_leaf() &&
+        needs_record({&x, &W, &b, &a}))
+        wt = transposed_weight(W);
+    if (wt)
+        gemm(false, false, rows, out, in, 1, x.data(), in, wt->data(), out, has_bias || has_addend ? 1 : 0, yd, out);
+    else
+        gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias || has_addend ? 1 : 0, yd, out);
 
-    // inputs: x, W, then b and a where given
-    auto backward = [rows, in, out, has_bias, has_addend, at_step, a_offset](TensorImpl& y) {
+    // inputs: x, W, then b and a where given; `wt` only rides along (see
+    // transposed_weight), nothing reads it
+    auto backward = [rows, in, out, has_bias, has_addend, at_step, a_offset, wt](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         const ImplPtr& W = y.inputs[1];
         static const ImplPtr kNone;

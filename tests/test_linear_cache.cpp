@@ -1,0 +1,67 @@
+// linear's forward on a batch-sized input, inside a graph, multiplies by a
+// transposed copy of a leaf weight that the graph's nodes share
+// (transposed_weight in ops/linear.cpp). Its values must be those of the
+// plain product, and a write to the weight must never leave a stale copy in
+// use, even while a graph made before the write is alive.
+#include "helpers.hpp"
+
+using namespace th;
+
+namespace {
+// The reference: the same product outside any graph, which takes the plain path.
+Array plain_linear(const Tensor& x, const Tensor& W, const Tensor& b = Tensor()) {
+    NoGradGuard ng;
+    return linear(x, W, b).value();
+}
+}  // namespace
+
+TEST_CASE("linear in a graph gives the values of the plain product", "[linear]") {
+    Tensor x = rnd({32, 40}, 1), W = rnd({48, 40}, 2), b = rnd({48}, 3);
+    Tensor y = linear(x, W, b);
+    CHECK(close(y.value(), plain_linear(x, W, b), kValueTol));
+    // linear_add at a step, twice with the same weight: the second product uses the shared copy
+    Tensor a = rnd({3, 32, 48}, 4);
+    Tensor y1 = linear_add(a, 1, x, W), y2 = linear_add(a, 2, x, W);
+    CHECK(close(y1.value(), plain_linear(x, W) + select(a, 1).value(), kValueTol));
+    CHECK(close(y2.value(), plain_linear(x, W) + select(a, 2).value(), kValueTol));
+}
+
+TEST_CASE("a weight written through mutable_value while an older graph lives is read anew", "[linear]") {
+    Tensor x = rnd({8, 5}, 5), W = rnd({6, 5}, 6);
+    Tensor y1 = linear(x, W);  // keeps its graph, and the transposed copy in it, alive
+    W.mutable_value()(2, 3) += real(0.75);
+    Tensor y2 = linear(x, W);
+    CHECK(close(y2.value(), plain_linear(x, W), kValueTol));
+    CHECK_FALSE(close(y2.value(), y1.value(), 1e-3));
+}
+
+TEST_CASE("an optimizer step between two forwards is seen with the first graph retained", "[linear]") {
+    Tensor x = rnd({16, 12}, 7), W = rnd({10, 12}, 8), b = rnd({10}, 9);
+    optim::SGD opt({W, b}, optim::SGDOptions{real(0.5)});
+    Tensor loss = sum(square(linear(x, W, b)));
+    loss.backward(/*retain_graph=*/true);
+    opt.step();
+    Tensor y = linear(x, W, b);
+    CHECK(close(y.value(), plain_linear(x, W, b), kValueTol));
+    // and the gradients of the second graph are those of the updated weight
+    opt.zero_grad();
+    sum(square(y)).backward();
+    Array G = 2 * plain_linear(x, W, b);
+    Array dW = xt::zeros<real>({10, 12});
+    for (std::size_t o = 0; o < 10; ++o)
+        for (std::size_t i = 0; i < 12; ++i)
+            for (std::size_t r = 0; r < 16; ++r) dW(o, i) += G(r, o) * x.value()(r, i);
+    CHECK(close(W.grad(), dW, kDouble ? 1e-9 : 1e-3));
+}
+
+TEST_CASE("linear's gradients through many steps of one weight", "[linear][gradcheck]") {
+    // A small recurrence: every step's product shares the transposed copy.
+    Tensor h0 = rnd({4, 6}, 10), W = rnd({6, 6}, 11, -0.6, 0.6), b = rnd({6}, 12);
+    CHECK_GRADS(
+        [](const std::vector<Tensor>& v) {
+            Tensor h = v[0];
+            for (int t = 0; t < 5; ++t) h = tanh(linear(h, v[1], v[2]));
+            return h;
+        },
+        h0, W, b);
+}
