@@ -40,9 +40,22 @@ float FusedLSTM::train_step() {
     gemm(false, true, N, H4, E, 1, X.data(), E, Wih.data(), E, 1, G.data(), H4);
     std::fill(Hs.begin(), Hs.begin() + B * H, 0.f);
     std::fill(Cs.begin(), Cs.begin() + B * H, 0.f);
+    // As tapegrad's linear does for such products: W_hh^T made once, each
+    // step's product then untransposed (OpenBLAS's unpacked kernel).
+    const bool transposed = double(B) * double(H4) * double(H) <= 8e6;
+    if (transposed) {
+        WhhT.resize(H * H4);
+        for (std::size_t o0 = 0; o0 < H4; o0 += 16)  // in 16x16 tiles; H is a multiple of 16
+            for (std::size_t i0 = 0; i0 < H; i0 += 16)
+                for (std::size_t o = o0; o < o0 + 16; ++o)
+                    for (std::size_t i = i0; i < i0 + 16; ++i) WhhT[i * H4 + o] = Whh[o * H + i];
+    }
     for (std::size_t t = 0; t < T; ++t) {
         float* g = &G[t * B * H4];
-        gemm(false, true, B, H4, H, 1, &Hs[t * B * H], H, Whh.data(), H, 1, g, H4);
+        if (transposed)
+            gemm(false, false, B, H4, H, 1, &Hs[t * B * H], H, WhhT.data(), H4, 1, g, H4);
+        else
+            gemm(false, true, B, H4, H, 1, &Hs[t * B * H], H, Whh.data(), H, 1, g, H4);
         for (std::size_t r = 0; r < B; ++r) {
             float* gr = g + r * H4;
             const float* cp = &Cs[(t * B + r) * H];

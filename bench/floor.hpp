@@ -20,7 +20,7 @@ private:
     std::vector<float> emb, Wih, Whh, b, Wo, bo;          // parameters
     std::vector<float> demb, dWih, dWhh, db, dWo, dbo;    // gradients
     std::vector<int> x, y;                                // [T, B] token ids
-    std::vector<float> X, G, Hs, Cs, TC, logits, dH, dG, dX, dh, dc;  // work buffers
+    std::vector<float> X, G, Hs, Cs, TC, logits, dH, dG, dX, dh, dc, WhhT;  // work buffers
 };
 
 }  // namespace bench
