@@ -215,7 +215,9 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
             const real beta = grad_beta(X);
             gemm(false, false, rows, in, out, 1, g, out, W->value.data(), in, beta, X.grad.data(), in);
         }
-        if (W->requires_grad && W->is_leaf() && rows <= kStageRows) {
+        // Staged only with a leaf bias too: a computed one must have its
+        // gradient before the walk reaches its own node, not at the walk's end.
+        if (W->requires_grad && W->is_leaf() && (!B || B->is_leaf()) && rows <= kStageRows) {
             stage(y, W, B, rows, in, out);  // dW and db at the end of the walk
         } else {
             if (W->requires_grad) {

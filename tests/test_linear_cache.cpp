@@ -65,3 +65,10 @@ TEST_CASE("linear's gradients through many steps of one weight", "[linear][gradc
         },
         h0, W, b);
 }
+
+TEST_CASE("a computed bias gets its gradient next to a leaf weight", "[linear][gradcheck]") {
+    // A leaf weight's gradient is staged to the walk's end; the bias here is
+    // an op's output, whose gradient must arrive before its node is walked.
+    Tensor x = rnd({5, 4}, 13), W = rnd({3, 4}, 14), b1 = rnd({3}, 15), b2 = rnd({3}, 16);
+    CHECK_GRADS([](const std::vector<Tensor>& v) { return tanh(linear(v[0], v[1], v[2] + v[3])); }, x, W, b1, b2);
+}
