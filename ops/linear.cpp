@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <unordered_map>
 
 #include "../autograd/backward.hpp"
@@ -58,14 +59,16 @@ struct RowBuffer {
 
 struct Staged {
     ImplPtr W, b;  // kept alive until the flush
+    bool in_out = false;  // W laid out [in, out] (matmul's y = X W), else [out, in]
     std::size_t in = 0, out = 0, rows = 0;
     RowBuffer G, X;  // [rows, out], [rows, in]
     // db summed as the rows arrive, while they are in cache: summing the
     // staged G at the flush read it all from memory once more
     std::vector<real> db;
 };
-// Keyed by (weight, bias): a weight shared with different biases stages apart.
-using Key = std::pair<TensorImpl*, TensorImpl*>;
+// Keyed by (weight, bias, layout): a weight shared with different biases, or
+// used by both linear and matmul, stages apart.
+using Key = std::tuple<TensorImpl*, TensorImpl*, bool>;
 thread_local std::map<Key, Staged> t_staged;
 
 void flush(Key key, bool completed) {
@@ -73,8 +76,12 @@ void flush(Key key, bool completed) {
     if (completed && s.rows) {
         TensorImpl& W = *s.W;
         const real beta = grad_beta(W);
-        gemm(true, false, s.out, s.in, s.rows, 1, s.G.data.get(), s.out, s.X.data.get(), s.in, beta, W.grad.data(),
-             s.in);
+        if (s.in_out)  // dW = X^T G
+            gemm(true, false, s.in, s.out, s.rows, 1, s.X.data.get(), s.in, s.G.data.get(), s.out, beta,
+                 W.grad.data(), s.out);
+        else  // dW = G^T X
+            gemm(true, false, s.out, s.in, s.rows, 1, s.G.data.get(), s.out, s.X.data.get(), s.in, beta,
+                 W.grad.data(), s.in);
         if (s.b && s.b->requires_grad) {
             real* db = grad_buffer(*s.b).data();
             for (std::size_t o = 0; o < s.out; ++o) db[o] += s.db[o];
@@ -85,12 +92,14 @@ void flush(Key key, bool completed) {
     s.b.reset();
 }
 
-void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, std::size_t in, std::size_t out) {
-    const Key key{W.get(), b.get()};
+void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, std::size_t in, std::size_t out,
+           bool in_out = false) {
+    const Key key{W.get(), b.get(), in_out};
     Staged& s = t_staged[key];
     if (!s.W) {  // first contribution in this walk
         s.W = W;
         s.b = b;
+        s.in_out = in_out;
         s.in = in;
         s.out = out;
         if (b && b->requires_grad) s.db.assign(out, real(0));
@@ -243,6 +252,23 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
 }
 
 }  // namespace
+
+namespace detail {
+std::shared_ptr<const Array> batch_transposed_weight(const Tensor& x_rows_source, std::size_t rows, const Tensor& W) {
+    const std::size_t in = W.shape()[0], out = W.shape()[1];
+    if (rows <= kTransposedRows && double(rows) * double(in) * double(out) <= kTransposedMacs && W.is_leaf() &&
+        needs_record({&x_rows_source, &W}))
+        return transposed_weight(W);
+    return nullptr;
+}
+bool stage_matmul_weight(TensorImpl& y, std::size_t rows, std::size_t in, std::size_t out) {
+    const ImplPtr& W = y.inputs[1];
+    if (!(W->requires_grad && W->is_leaf() && rows <= kStageRows)) return false;
+    static const ImplPtr kNone;
+    stage(y, W, kNone, rows, in, out, /*in_out=*/true);
+    return true;
+}
+}  // namespace detail
 
 Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
     StepInputs* steps = StepInputs::innermost();

@@ -2,6 +2,7 @@
 // The affine map of every layer, with PyTorch's weight layout [out, in]:
 // y = x W^T + b. One GEMM with a transpose flag, no transposed copy.
 
+#include <memory>
 #include <vector>
 
 #include "../autograd/tensor.hpp"
@@ -34,6 +35,16 @@ Tensor linear_add(const Tensor& a, std::size_t t, const Tensor& x, const Tensor&
 // the steps of a cell that does not project its inputs itself, so a cell
 // written as plain forward code gets the GEMM the built-in layers make. The
 // weights must not change while it is open (a forward pass).
+namespace detail {
+// For matmul(x, W) with a 2-D W [in, out] (ops/matmul.cpp), the same two
+// devices linear uses for its weight: W^T, shared by the graph's products,
+// when x has `rows` rows few enough to gain from it (else nullptr); and
+// staging y's rows so that a leaf W's gradient X^T G is one GEMM at the
+// walk's end (false if W does not qualify and the caller must do it).
+std::shared_ptr<const Array> batch_transposed_weight(const Tensor& x, std::size_t rows, const Tensor& W);
+bool stage_matmul_weight(TensorImpl& y, std::size_t rows, std::size_t in, std::size_t out);
+}  // namespace detail
+
 class StepInputs {
 public:
     explicit StepInputs(Tensor xs);

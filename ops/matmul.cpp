@@ -5,6 +5,7 @@
 
 #include "../autograd/tape.hpp"
 #include "gemm.hpp"
+#include "linear.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -33,16 +34,24 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     for (std::size_t i = 0; i < nb; ++i)
         gemm(false, false, M, N, K, 1, a.data() + i * M * K, K, b.data() + i * K * N, N, 0, y.data() + i * M * N, N);
 
-    return record("matmul", std::move(y), {a, b}, [nb, M, N, K](TensorImpl& y) {
+    // x W with a weight W, a batch of rows at a time (an attention query's
+    // projection each decoder step): as linear does, dA multiplies by a W^T
+    // made once per graph, and dW is staged to one GEMM at the walk's end.
+    std::shared_ptr<const Array> wt = sb.size() == 2 ? detail::batch_transposed_weight(a, M * nb, b) : nullptr;
+    return record("matmul", std::move(y), {a, b}, [nb, M, N, K, wt](TensorImpl& y) {
         TensorImpl& A = *y.inputs[0];
         TensorImpl& B = *y.inputs[1];
         const real* g = y.grad.data();
         if (A.requires_grad) {  // dA = dY B^T
             const real beta = grad_beta(A);
-            for (std::size_t i = 0; i < nb; ++i)
-                gemm(false, true, M, K, N, 1, g + i * M * N, N, B.value.data() + i * K * N, N, beta,
-                     A.grad.data() + i * M * K, K);
+            if (wt)
+                gemm(false, false, M, K, N, 1, g, N, wt->data(), K, beta, A.grad.data(), K);
+            else
+                for (std::size_t i = 0; i < nb; ++i)
+                    gemm(false, true, M, K, N, 1, g + i * M * N, N, B.value.data() + i * K * N, N, beta,
+                         A.grad.data() + i * M * K, K);
         }
+        if (wt && detail::stage_matmul_weight(y, M, K, N)) return;
         if (B.requires_grad) {  // dB = A^T dY  (a shared B has nb = 1: one GEMM sums over the batch)
             const real beta = grad_beta(B);
             for (std::size_t i = 0; i < nb; ++i)

@@ -72,3 +72,27 @@ TEST_CASE("a computed bias gets its gradient next to a leaf weight", "[linear][g
     Tensor x = rnd({5, 4}, 13), W = rnd({3, 4}, 14), b1 = rnd({3}, 15), b2 = rnd({3}, 16);
     CHECK_GRADS([](const std::vector<Tensor>& v) { return tanh(linear(v[0], v[1], v[2] + v[3])); }, x, W, b1, b2);
 }
+
+TEST_CASE("matmul by a weight over many steps", "[linear][gradcheck]") {
+    // x W each step, as an attention query's projection: the transposed copy
+    // serves dx, and dW is staged to the walk's end.
+    Tensor h0 = rnd({4, 6}, 17), W = rnd({6, 5}, 18, -0.6, 0.6), V = rnd({5, 6}, 19, -0.6, 0.6);
+    CHECK_GRADS(
+        [](const std::vector<Tensor>& v) {
+            Tensor h = v[0];
+            for (int t = 0; t < 4; ++t) h = tanh(matmul(sigmoid(matmul(h, v[1])), v[2]));
+            return h;
+        },
+        h0, W, V);
+}
+
+TEST_CASE("gradients of a weight used by matmul and by linear in the same steps", "[linear][gradcheck]") {
+    Tensor h0 = rnd({4, 6}, 20), W = rnd({6, 6}, 21, -0.6, 0.6), b = rnd({6}, 22);
+    CHECK_GRADS(
+        [](const std::vector<Tensor>& v) {
+            Tensor h = v[0];
+            for (int t = 0; t < 4; ++t) h = tanh(matmul(h, v[1]) + linear(h, v[1], v[2]));
+            return h;
+        },
+        h0, W, b);
+}
