@@ -65,7 +65,11 @@ std::size_t threads_from_environment() {
 // the current job, the calling thread included. A worker that is late (a vCPU
 // descheduled for a few hundred microseconds is common on shared machines)
 // then costs nothing: the caller runs the unclaimed parts itself instead of
-// waiting for it.
+// waiting for it. The caller claims from the front and the workers from the
+// back, so with one part per thread the same thread runs the same part job
+// after job: the rows of a batch that one op wrote are in the cache of the
+// core that runs the next op on them (a recurrent step's GEMM, gates and
+// next GEMM all split the batch the same way).
 class Pool {
 public:
     explicit Pool(std::size_t threads) {
@@ -97,7 +101,7 @@ public:
             wake_.notify_all();
         }
         std::size_t mine = 0;
-        for (std::size_t p; claim(job, p);) {
+        for (std::size_t p; claim(job, p, /*from_back=*/false);) {
             fn(ctx, p);
             ++mine;
         }
@@ -107,25 +111,27 @@ public:
     }
 
 private:
-    // The whole job in one word -- job number (32 bits), part count and next
-    // unclaimed part (16 bits each) -- so that a claim checks all three and
-    // takes a part in one compare-and-swap. (With the count kept apart, a
-    // late worker could read the next job's count against the finished job's
-    // state and claim a part that does not exist.)
+    // The whole job in one word -- job number (32 bits), the end of the
+    // unclaimed parts and the first of them (16 bits each) -- so that a claim
+    // checks all three and takes a part in one compare-and-swap. (With the
+    // bounds kept apart, a late worker could read the next job's bounds
+    // against the finished job's state and claim a part that does not exist.)
     static constexpr std::size_t kMaxParts = 0xffff;
-    static std::uint64_t pack(std::uint32_t job, std::size_t parts, std::size_t next) {
-        return std::uint64_t(job) << 32 | std::uint64_t(parts) << 16 | std::uint64_t(next);
+    static std::uint64_t pack(std::uint32_t job, std::size_t end, std::size_t next) {
+        return std::uint64_t(job) << 32 | std::uint64_t(end) << 16 | std::uint64_t(next);
     }
     static std::uint32_t job_of(std::uint64_t s) { return static_cast<std::uint32_t>(s >> 32); }
 
-    // Takes the next part of `job`, if that job is still current and has one.
-    bool claim(std::uint32_t job, std::size_t& part) {
+    // Takes the first (or last) unclaimed part of `job`, if that job is still
+    // current and has one.
+    bool claim(std::uint32_t job, std::size_t& part, bool from_back) {
         std::uint64_t s = state_.load(std::memory_order_acquire);
         for (;;) {
-            const std::size_t parts = (s >> 16) & 0xffff, next = s & 0xffff;
-            if (job_of(s) != job || next >= parts) return false;
-            if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
-                part = next;
+            const std::size_t end = (s >> 16) & 0xffff, next = s & 0xffff;
+            if (job_of(s) != job || next >= end) return false;
+            const std::uint64_t taken = from_back ? s - (std::uint64_t(1) << 16) : s + 1;
+            if (state_.compare_exchange_weak(s, taken, std::memory_order_acq_rel, std::memory_order_acquire)) {
+                part = from_back ? end - 1 : next;
                 return true;
             }
         }
@@ -160,7 +166,7 @@ private:
             seen = job;
             // A successful claim means `job` is still running (its caller is
             // claiming, or waiting for this part), so fn_ and ctx_ are its own.
-            for (std::size_t p; claim(job, p);) {
+            for (std::size_t p; claim(job, p, /*from_back=*/true);) {
                 fn_(ctx_, p);
                 finished_.fetch_add(1, std::memory_order_release);
             }

@@ -1,6 +1,7 @@
 #include "gemm.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "../autograd/parallel.hpp"
 
@@ -60,6 +61,23 @@ void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
     // of op(B)); slab = 0 keeps the product whole.
     bool by_rows = false;
     std::size_t slab = 0;
+    if (!trans_a && !trans_b && M <= kSmallRows && macs <= kSmallTotal && 2 * macs >= kSplitFlops && threads > 1 &&
+        M >= 8 * threads) {
+        // A batch-sized product: one slab of rows per thread -- the same rows
+        // the batch's elementwise ops give that thread (parallel_for), so A's
+        // rows and C's are in its core's cache -- each slab in column chunks
+        // small enough for the unpacked kernel.
+        const std::size_t rows = (M + threads - 1) / threads;
+        parallel_parts((M + rows - 1) / rows, [&](std::size_t p) {
+            const std::size_t r0 = p * rows, m = std::min(rows, M - r0);
+            const std::size_t chunks = std::max<std::size_t>(1, std::size_t(std::ceil(double(m) * N * K / kSmallMacs)));
+            const std::size_t width = ((N + chunks - 1) / chunks + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
+            for (std::size_t c0 = 0; c0 < N; c0 += width)
+                blas_gemm(false, false, m, std::min(width, N - c0), K, alpha, A + r0 * lda, lda, B + c0, ldb, beta,
+                          C + r0 * ldc + c0, ldc);
+        });
+        return;
+    }
     if (!trans_a && !trans_b && M <= kSmallRows && macs > kSmallMacs && macs <= kSmallTotal) {
         // Column slabs small enough for OpenBLAS's unpacked small-matrix path,
         // as many as a multiple of the thread count so that none waits on a
