@@ -92,8 +92,15 @@ void flush(Key key, bool completed) {
     s.b.reset();
 }
 
+// Stages y's rows for W's (and b's) gradient at the walk's end; with `da`,
+// also adds y's gradient there (linear_add's addend slice) in the same pass.
+// The rows are shared among the threads as the batch's other ops share them
+// (so each reads rows its own core wrote); db, a sum over rows, is summed
+// per block of kSumRows rows, the blocks then in order, so that it does not
+// depend on the thread count.
+constexpr std::size_t kSumRows = 16;
 void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, std::size_t in, std::size_t out,
-           bool in_out = false) {
+           bool in_out = false, real* da = nullptr) {
     const Key key{W.get(), b.get(), in_out};
     Staged& s = t_staged[key];
     if (!s.W) {  // first contribution in this walk
@@ -105,14 +112,32 @@ void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, 
         if (b && b->requires_grad) s.db.assign(out, real(0));
         at_walk_end([key](bool completed) { flush(key, completed); });
     }
-    if (b && b->requires_grad) {
-        const real* g = y.grad.data();
+    const real* g = y.grad.data();
+    const real* x = y.inputs[0]->value.data();
+    real* sg = s.G.append(rows * out);
+    real* sx = s.X.append(rows * in);
+    const bool bias = b && b->requires_grad;
+    const std::size_t blocks = (rows + kSumRows - 1) / kSumRows;
+    thread_local std::vector<real> partial;  // [blocks, out]
+    if (bias) partial.assign(blocks * out, real(0));
+    real* part_sums = partial.data();
+    parallel_for(blocks, std::max<std::size_t>(1, rows_per_grain(out) / kSumRows), [&](std::size_t b0, std::size_t b1) {
+        const std::size_t r0 = b0 * kSumRows, r1 = std::min(rows, b1 * kSumRows);
+        std::memcpy(sg + r0 * out, g + r0 * out, (r1 - r0) * out * sizeof(real));
+        std::memcpy(sx + r0 * in, x + r0 * in, (r1 - r0) * in * sizeof(real));
+        if (da)
+            for (std::size_t k = r0 * out; k < r1 * out; ++k) da[k] += g[k];
+        if (bias)
+            for (std::size_t r = r0; r < r1; ++r) {
+                real* ps = part_sums + (r / kSumRows) * out;
+                for (std::size_t o = 0; o < out; ++o) ps[o] += g[r * out + o];
+            }
+    });
+    if (bias) {
         real* db = s.db.data();
-        for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t o = 0; o < out; ++o) db[o] += g[r * out + o];
+        for (std::size_t k = 0; k < blocks; ++k)
+            for (std::size_t o = 0; o < out; ++o) db[o] += part_sums[k * out + o];
     }
-    std::memcpy(s.G.append(rows * out), y.grad.data(), rows * out * sizeof(real));
-    std::memcpy(s.X.append(rows * in), y.inputs[0]->value.data(), rows * in * sizeof(real));
     s.rows += rows;
 }
 
@@ -226,8 +251,11 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
         }
         // Staged only with a leaf bias too: a computed one must have its
         // gradient before the walk reaches its own node, not at the walk's end.
+        // a's gradient slice, for linear_add at a step
+        real* da = A && A->requires_grad && at_step ? grad_buffer(*A).data() + a_offset : nullptr;
         if (W->requires_grad && W->is_leaf() && (!B || B->is_leaf()) && rows <= kStageRows) {
-            stage(y, W, B, rows, in, out);  // dW and db at the end of the walk
+            stage(y, W, B, rows, in, out, false, da);  // dW and db at the end of the walk; da now
+            da = nullptr;
         } else {
             if (W->requires_grad) {
                 const real beta = grad_beta(*W);
@@ -236,10 +264,10 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
             if (B && B->requires_grad) add_column_sums(g, rows, out, grad_buffer(*B).data());
         }
         if (A && A->requires_grad) {
-            if (at_step) {  // da[t] += dy, into a's gradient where the slice lies
-                real* da = grad_buffer(*A).data() + a_offset;
+            if (at_step) {  // da[t] += dy, into a's gradient where the slice lies (unless staged above)
                 const real* dy = y.grad.data();
-                for (std::size_t k = 0, n = rows * out; k < n; ++k) da[k] += dy[k];
+                if (da)
+                    for (std::size_t k = 0, n = rows * out; k < n; ++k) da[k] += dy[k];
             } else {
                 accumulate(*A, take_grad(y));  // da = dy; nothing reads dy after this
             }

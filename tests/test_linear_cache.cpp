@@ -96,3 +96,17 @@ TEST_CASE("gradients of a weight used by matmul and by linear in the same steps"
         },
         h0, W, b);
 }
+
+TEST_CASE("staged gradients of a batch larger than a block of rows", "[linear][gradcheck]") {
+    // 37 rows: the staged rows, the bias sums and the addend's slices are
+    // shared among the threads in blocks of 16 rows, the last one partial.
+    Tensor a = rnd({3, 37, 6}, 23), x = rnd({37, 5}, 24), W = rnd({6, 5}, 25), b = rnd({6}, 26);
+    CHECK_GRADS(
+        [](const std::vector<Tensor>& v) {
+            Tensor h = v[1];
+            std::vector<Tensor> outs;
+            for (std::size_t t = 0; t < 3; ++t) outs.push_back(linear_add(v[0], t, tanh(h), v[2], v[3]));
+            return stack(outs, 0);
+        },
+        a, x, W, b);
+}
