@@ -273,11 +273,19 @@ void backward_range(const F& f, const std::array<const real*, sizeof...(J)>& x, 
     }
 }
 
+// Work per element, in units of a memory stream, below which a fused op is
+// not worth a second thread: each element also costs the user's function --
+// typically a transcendental or two -- so a batch of gates (32 x 128 at
+// hidden 128) is split like the gate ops split theirs, one slab of rows per
+// thread, which keeps each thread on the rows its GEMM slab wrote.
+constexpr std::size_t kMinStreams = 4;
+
 // fn(lo, hi) over [0, n) shared among the threads in whole SIMD batches, so
 // the same elements take the vector path (and the same rounding) whatever
 // the thread count; `streams` buffers are read or written per element.
 template <class Fn>
 void for_blocks(std::size_t n, std::size_t streams, Fn&& fn) {
+    streams = std::max(streams, kMinStreams);
     const std::size_t blocks = (n + kWidth - 1) / kWidth;
     parallel_for(blocks, std::max<std::size_t>(1, kElementGrain / (kWidth * streams)),
                  [&](std::size_t b0, std::size_t b1) { fn(b0 * kWidth, std::min(n, b1 * kWidth)); });
@@ -385,7 +393,8 @@ void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, Out* y, s
     if (serial)
         rows(0, L.rows);
     else
-        parallel_for(L.rows, std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(1, L.width * streams)),
+        parallel_for(L.rows,
+                     std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(1, L.width * std::max(streams, kMinStreams))),
                      rows);
 }
 
@@ -408,26 +417,37 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
         x[j] = parts[j].t->data();
     }
     Array y = Array::from_shape(L.shape);
-    fusion::for_runs(L, x, y.data(), 1, false,
+    fusion::for_runs(L, x, y.data(), n + 1, false,
                      [&](const std::array<const real*, n>& xr, real* yr, std::size_t count) {
         fusion::forward_range(f, xr, yr, 0, count, Seq{});
     });
     return record(op, std::move(y), in, [f, L](TensorImpl& y) {
         std::array<const real*, n> xs{};
         std::array<real*, n> dx{};
-        std::array<bool, n> add{};
-        bool serial = false;
+        std::array<bool, n> add{}, zero_rest{};
+        bool serial = false, any_zero_rest = false;
         for (std::size_t j = 0; j < n; ++j) {
             TensorImpl& X = *y.inputs[j];
             xs[j] = X.value.data();
             if (!X.requires_grad) continue;
-            // A block's neighbours may get no gradient here, and a repeated
-            // row sums over every row: both start from zeros. A tensor given
-            // twice gets its second share added to its first.
+            // A repeated row sums over every row: it starts from zeros. A
+            // block's neighbours may get no gradient here: a new gradient
+            // buffer gets them zeroed row by row, by the thread that writes
+            // the block (not all of it zeroed first and the block added). A
+            // tensor given twice gets its second share added to its first.
             serial = serial || L.is_row[j];
-            if (L.is_block[j] || L.is_row[j]) {
+            if (L.is_row[j]) {
                 add[j] = true;
                 dx[j] = grad_buffer(X).data();
+            } else if (L.is_block[j]) {
+                add[j] = X.has_grad;
+                zero_rest[j] = !X.has_grad;
+                any_zero_rest = any_zero_rest || zero_rest[j];
+                if (!X.has_grad) {
+                    X.grad = Array::from_shape(X.value.shape());
+                    X.has_grad = true;
+                }
+                dx[j] = X.grad.data();
             } else {
                 add[j] = grad_beta(X) != 0;
                 dx[j] = X.grad.data();
@@ -439,6 +459,13 @@ Tensor fused(const char* op, F f, const Ts&... inputs) {
                              std::array<real*, n> dxr{};
                              for (std::size_t j = 0; j < n; ++j)
                                  if (dx[j]) dxr[j] = dx[j] + (xr[j] - xs[j]);  // same place as the value
+                             if (any_zero_rest)  // a block run is one row's block
+                                 for (std::size_t j = 0; j < n; ++j)
+                                     if (zero_rest[j]) {
+                                         real* row = dxr[j] - L.offset[j];
+                                         std::fill(row, dxr[j], real(0));
+                                         std::fill(dxr[j] + count, row + L.stride[j], real(0));
+                                     }
                              fusion::backward_range(f, xr, dyr, dxr, add, 0, count, Seq{});
                          });
     }, reads_inputs(~std::uint32_t(0)));
