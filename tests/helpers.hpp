@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tapegrad.hpp>
@@ -96,6 +97,23 @@ void require_throws_with(F&& f, std::initializer_list<const char*> parts) {
         FAIL("threw a different exception: " << e.what());
     }
     FAIL("did not throw");
+}
+
+// How many nodes of root's graph satisfy pred(const TensorImpl&), each
+// counted once (an iterative walk: the graphs of long sequences are deep).
+template <class Pred>
+std::size_t count_nodes(const Tensor& root, Pred pred) {
+    std::size_t n = 0;
+    std::vector<const TensorImpl*> stack{root.impl()};
+    std::set<const TensorImpl*> seen;
+    while (!stack.empty()) {
+        const TensorImpl* t = stack.back();
+        stack.pop_back();
+        if (!seen.insert(t).second) continue;
+        n += pred(*t) ? 1 : 0;
+        for (const auto& in : t->inputs) stack.push_back(in.get());
+    }
+    return n;
 }
 
 }  // namespace th

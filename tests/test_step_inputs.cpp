@@ -2,7 +2,6 @@
 // GEMM over all steps (StepInputs, ops/linear.hpp): the same values and
 // gradients as a loop that calls it step by step, and one linear node over
 // [T, B, in] on the tape instead of T.
-#include <set>
 
 #include "helpers.hpp"
 
@@ -34,17 +33,9 @@ private:
 };
 
 std::size_t count_nodes(const Tensor& root, const char* op, const Shape& input_shape) {
-    std::size_t n = 0;
-    std::vector<const TensorImpl*> stack{root.impl()};
-    std::set<const TensorImpl*> seen;
-    while (!stack.empty()) {
-        const TensorImpl* t = stack.back();
-        stack.pop_back();
-        if (!seen.insert(t).second) continue;
-        if (t->op && std::string(t->op) == op && t->inputs[0]->value.shape() == input_shape) ++n;
-        for (const auto& in : t->inputs) stack.push_back(in.get());
-    }
-    return n;
+    return th::count_nodes(root, [&](const TensorImpl& t) {
+        return t.op && std::string(t.op) == op && t.inputs[0]->value.shape() == input_shape;
+    });
 }
 
 // The same cell run by hand, step by step, outside any StepInputs.

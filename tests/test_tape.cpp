@@ -1,5 +1,4 @@
 // The tape: what is recorded, accumulation, freeing, grad mode, printing.
-#include <set>
 
 #include "helpers.hpp"
 
@@ -183,16 +182,7 @@ TEST_CASE("releasing values changes no gradient: an LSTM cell written op by op o
     const Array dW = W.grad(), dU = U.grad(), db = bias.grad();
     for (Tensor* p : {&W, &U, &bias}) p->zero_grad();
     Tensor l = loss(false, none);
-    std::size_t released = 0;
-    std::vector<const TensorImpl*> stack{l.impl()};
-    std::set<const TensorImpl*> seen;
-    while (!stack.empty()) {
-        const TensorImpl* n = stack.back();
-        stack.pop_back();
-        if (!seen.insert(n).second) continue;
-        released += n->value_released;
-        for (const auto& in : n->inputs) stack.push_back(in.get());
-    }
+    const std::size_t released = count_nodes(l, [](const TensorImpl& n) { return n.value_released; });
     // per step: 2 products, their sum, 4 chunks, 2 gate products; then the
     // last c (tanh reads its output) and h * h (sum reads nothing)
     CHECK(released == 4 * (2 + 1 + 4 + 2) + 2);
