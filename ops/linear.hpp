@@ -1,6 +1,8 @@
 #pragma once
 // The affine map of every layer, with PyTorch's weight layout [out, in]:
-// y = x W^T + b. One GEMM with a transpose flag, no transposed copy.
+// y = x W^T + b. One GEMM with a transpose flag -- or, for a batch-sized x
+// in a graph, against a transposed copy of a parameter W that the graph's
+// products share (see transposed_weight in linear.cpp).
 
 #include <memory>
 #include <vector>
