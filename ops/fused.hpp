@@ -285,7 +285,6 @@ constexpr std::size_t kMinStreams = 4;
 // the thread count; `streams` buffers are read or written per element.
 template <class Fn>
 void for_blocks(std::size_t n, std::size_t streams, Fn&& fn) {
-    streams = std::max(streams, kMinStreams);
     const std::size_t blocks = (n + kWidth - 1) / kWidth;
     parallel_for(blocks, std::max<std::size_t>(1, kElementGrain / (kWidth * streams)),
                  [&](std::size_t b0, std::size_t b1) { fn(b0 * kWidth, std::min(n, b1 * kWidth)); });
@@ -375,6 +374,7 @@ Layout<N> layout_of(const char* op, const std::array<Part, N>& parts) {
 template <std::size_t N, class Out, class Fn>
 void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, Out* y, std::size_t streams, bool serial,
               Fn&& fn) {
+    streams = std::max(streams, kMinStreams);
     if (L.flat) {
         for_blocks(L.rows * L.width, streams, [&](std::size_t lo, std::size_t hi) {
             std::array<const real*, N> xr;
@@ -393,8 +393,7 @@ void for_runs(const Layout<N>& L, const std::array<const real*, N>& x, Out* y, s
     if (serial)
         rows(0, L.rows);
     else
-        parallel_for(L.rows,
-                     std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(1, L.width * std::max(streams, kMinStreams))),
+        parallel_for(L.rows, std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(1, L.width * streams)),
                      rows);
 }
 

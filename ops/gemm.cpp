@@ -1,7 +1,6 @@
 #include "gemm.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "../autograd/parallel.hpp"
 
@@ -45,6 +44,18 @@ constexpr double kSmallMacs = 1e6;
 constexpr double kSmallTotal = 8e6;
 constexpr std::size_t kSmallRows = 64;
 
+// The widest cut of N columns into pieces -- a multiple of `step` of them,
+// each kSlabAlign-aligned -- that keeps m rows x K within the unpacked
+// kernel's kSmallMacs; 0 if not even kSlabAlign columns do.
+std::size_t small_width(std::size_t m, std::size_t N, std::size_t K, std::size_t step) {
+    const std::size_t widest = std::size_t(kSmallMacs / (double(m) * double(K)));
+    for (std::size_t parts = step; widest >= kSlabAlign; parts += step) {
+        const std::size_t n = ((N + parts - 1) / parts + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
+        if (n <= widest) return n;
+    }
+    return 0;
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, real alpha, const real* A,
@@ -70,8 +81,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
         const std::size_t rows = (M + threads - 1) / threads;
         parallel_parts((M + rows - 1) / rows, [&](std::size_t p) {
             const std::size_t r0 = p * rows, m = std::min(rows, M - r0);
-            const std::size_t chunks = std::max<std::size_t>(1, std::size_t(std::ceil(double(m) * N * K / kSmallMacs)));
-            const std::size_t width = ((N + chunks - 1) / chunks + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
+            const std::size_t fits = small_width(m, N, K, 1), width = fits ? fits : N;
             for (std::size_t c0 = 0; c0 < N; c0 += width)
                 blas_gemm(false, false, m, std::min(width, N - c0), K, alpha, A + r0 * lda, lda, B + c0, ldb, beta,
                           C + r0 * ldc + c0, ldc);
@@ -82,14 +92,8 @@ void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
         // Column slabs small enough for OpenBLAS's unpacked small-matrix path,
         // as many as a multiple of the thread count so that none waits on a
         // last odd slab (32x128 by 128x512: 4 slabs of 128, not 224+224+64).
-        const std::size_t widest = std::size_t(kSmallMacs / (double(M) * double(K)));
-        for (std::size_t parts = threads; widest >= kSlabAlign; parts += threads) {
-            const std::size_t n = ((N + parts - 1) / parts + kSlabAlign - 1) / kSlabAlign * kSlabAlign;
-            if (n <= widest) {
-                slab = n < N ? n : 0;
-                break;
-            }
-        }
+        slab = small_width(M, N, K, threads);
+        if (slab >= N) slab = 0;
     }
     if (slab == 0 && threads > 1 && 2 * macs >= kSplitFlops) {  // one slab per thread, across the longer side
         by_rows = M >= N;

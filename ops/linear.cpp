@@ -227,10 +227,7 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
                     for (std::size_t o = 0; o < out; ++o) yr[o] = ad[r * out + o] + bd[o];
             }
         });
-    std::shared_ptr<const Array> wt;  // W^T, for a batch-sized x in a graph
-    if (rows <= kTransposedRows && double(rows) * double(in) * double(out) <= kTransposedMacs && W.is_leaf() &&
-        needs_record({&x, &W, &b, &a}))
-        wt = transposed_weight(W);
+    const std::shared_ptr<const Array> wt = detail::batch_transposed_weight(rows, W, needs_record({&x, &W, &b, &a}));
     if (wt)
         gemm(false, false, rows, out, in, 1, x.data(), in, wt->data(), out, has_bias || has_addend ? 1 : 0, yd, out);
     else
@@ -249,10 +246,10 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
             const real beta = grad_beta(X);
             gemm(false, false, rows, in, out, 1, g, out, W->value.data(), in, beta, X.grad.data(), in);
         }
-        // Staged only with a leaf bias too: a computed one must have its
-        // gradient before the walk reaches its own node, not at the walk's end.
         // a's gradient slice, for linear_add at a step
         real* da = A && A->requires_grad && at_step ? grad_buffer(*A).data() + a_offset : nullptr;
+        // Staged only with a leaf bias too: a computed one must have its
+        // gradient before the walk reaches its own node, not at the walk's end.
         if (W->requires_grad && W->is_leaf() && (!B || B->is_leaf()) && rows <= kStageRows) {
             stage(y, W, B, rows, in, out, false, da);  // dW and db at the end of the walk; da now
             da = nullptr;
@@ -282,10 +279,8 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
 }  // namespace
 
 namespace detail {
-std::shared_ptr<const Array> batch_transposed_weight(const Tensor& x_rows_source, std::size_t rows, const Tensor& W) {
-    const std::size_t in = W.shape()[0], out = W.shape()[1];
-    if (rows <= kTransposedRows && double(rows) * double(in) * double(out) <= kTransposedMacs && W.is_leaf() &&
-        needs_record({&x_rows_source, &W}))
+std::shared_ptr<const Array> batch_transposed_weight(std::size_t rows, const Tensor& W, bool recorded) {
+    if (recorded && rows <= kTransposedRows && double(rows) * double(W.numel()) <= kTransposedMacs && W.is_leaf())
         return transposed_weight(W);
     return nullptr;
 }

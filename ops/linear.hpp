@@ -38,12 +38,13 @@ Tensor linear_add(const Tensor& a, std::size_t t, const Tensor& x, const Tensor&
 // written as plain forward code gets the GEMM the built-in layers make. The
 // weights must not change while it is open (a forward pass).
 namespace detail {
-// For matmul(x, W) with a 2-D W [in, out] (ops/matmul.cpp), the same two
-// devices linear uses for its weight: W^T, shared by the graph's products,
-// when x has `rows` rows few enough to gain from it (else nullptr); and
-// staging y's rows so that a leaf W's gradient X^T G is one GEMM at the
-// walk's end (false if W does not qualify and the caller must do it).
-std::shared_ptr<const Array> batch_transposed_weight(const Tensor& x, std::size_t rows, const Tensor& W);
+// What linear does with its weight, also for matmul(x, W) with a 2-D W
+// (ops/matmul.cpp): W^T, shared by the products of one graph, for a product
+// of `rows` rows that is `recorded` on the tape and small enough to gain
+// from it (else nullptr); and staging y's rows so that a leaf W's gradient
+// X^T G is one GEMM at the walk's end (false if W does not qualify and the
+// caller must do it).
+std::shared_ptr<const Array> batch_transposed_weight(std::size_t rows, const Tensor& W, bool recorded);
 bool stage_matmul_weight(TensorImpl& y, std::size_t rows, std::size_t in, std::size_t out);
 }  // namespace detail
 

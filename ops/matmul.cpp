@@ -37,7 +37,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     // x W with a weight W, a batch of rows at a time (an attention query's
     // projection each decoder step): as linear does, dA multiplies by a W^T
     // made once per graph, and dW is staged to one GEMM at the walk's end.
-    std::shared_ptr<const Array> wt = sb.size() == 2 ? detail::batch_transposed_weight(a, M * nb, b) : nullptr;
+    const std::shared_ptr<const Array> wt =
+        sb.size() == 2 ? detail::batch_transposed_weight(M, b, needs_record({&a, &b})) : nullptr;
     return record("matmul", std::move(y), {a, b}, [nb, M, N, K, wt](TensorImpl& y) {
         TensorImpl& A = *y.inputs[0];
         TensorImpl& B = *y.inputs[1];
