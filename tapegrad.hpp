@@ -18,6 +18,7 @@
 #include "ops/attention.hpp"
 #include "ops/broadcast.hpp"
 #include "ops/dropout.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/gates.hpp"
 #include "ops/index.hpp"
 #include "ops/linear.hpp"

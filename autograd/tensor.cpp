@@ -1,8 +1,10 @@
 #include "tensor.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -133,6 +135,7 @@ Tensor record_impl(const char* op, Array&& value, const Seq& inputs, BackwardFn&
     bool any = false;
     for (const Tensor& t : inputs) {
         if (!t.defined()) fail<ValueError>("{}: an input tensor is undefined", op);
+        t.resolve();  // its backward may read it (an op that read it forward already did this)
         any = any || t.impl()->requires_grad;
     }
     if (!any) return Tensor(std::move(impl));
@@ -213,8 +216,79 @@ void Tensor::last_handle_gone() noexcept {
     }
 }
 
+// ------------------------------------------------------------ pending values
+namespace {
+// One lock for every computation of a pending value: two threads reading the
+// same pending tensor must not both compute it. Recursive, as computing one
+// may read another.
+std::recursive_mutex g_pending_mutex;
+thread_local std::vector<std::weak_ptr<TensorImpl>> t_tracked;
+
+// t takes over r's value and node; r was built just now and nothing else
+// points to it.
+void adopt(TensorImpl& t, Tensor&& r) {
+    TensorImpl& R = *r.impl();
+    if (r.impl_ptr().use_count() != 1)
+        fail<GraphError>("internal: a pending value computed to a tensor that is shared ({})", R.op ? R.op : "leaf");
+    t.value = std::move(R.value);
+    t.op = R.op;
+    t.inputs = std::move(R.inputs);
+    t.backward = std::move(R.backward);
+    t.seq = R.seq;  // a fresh number: later than every input's
+    t.requires_grad = R.requires_grad;
+    t.label = std::move(R.label);
+    t.value_read.store(R.value_read.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    R.op = nullptr;
+}
+}  // namespace
+
+void track_pending(const ImplPtr& impl) {
+    if (t_tracked.size() >= 256) {  // forget the ones computed or gone
+        t_tracked.erase(std::remove_if(t_tracked.begin(), t_tracked.end(),
+                                       [](const std::weak_ptr<TensorImpl>& w) {
+                                           auto p = w.lock();
+                                           return !p || !p->is_pending.load(std::memory_order_acquire);
+                                       }),
+                        t_tracked.end());
+    }
+    t_tracked.push_back(impl);
+}
+
+void Tensor::resolve() const {
+    if (!is_pending()) return;
+    std::lock_guard<std::recursive_mutex> lock(g_pending_mutex);
+    TensorImpl& t = *impl_;
+    if (!t.is_pending.load(std::memory_order_acquire)) return;  // another thread did it
+    // Pending tensors are made only while recording; computed later, they
+    // are recorded all the same, whatever the grad mode is by then.
+    const bool mode = is_grad_enabled();
+    set_grad_enabled(true);
+    try {
+        adopt(t, t.pending->compute());
+    } catch (...) {
+        set_grad_enabled(mode);
+        throw;
+    }
+    set_grad_enabled(mode);
+    t.pending.reset();
+    t.is_pending.store(false, std::memory_order_release);
+}
+
+const Shape& Tensor::shape() const {
+    if (!impl_) throw ValueError("Tensor: use of an undefined tensor");
+    if (is_pending()) return impl_->pending_shape;  // never changes once set
+    return checked().value.shape();
+}
+
+std::size_t Tensor::numel() const {
+    std::size_t n = 1;
+    for (std::size_t d : shape()) n *= d;
+    return n;
+}
+
 const TensorImpl& Tensor::checked() const {
     if (!impl_) throw ValueError("Tensor: use of an undefined tensor");
+    resolve();
     if (impl_->value_released)  // only a handle rebuilt from a tape node can see this
         fail<GraphError>("Tensor: the value of this {} output ({}) was released: no backward reads it",
                          impl_->op, shape_str(impl_->value.shape()));
@@ -230,6 +304,11 @@ std::uint64_t value_writes() { return g_value_writes.load(std::memory_order_acqu
 
 Array& Tensor::mutable_value() {
     checked();
+    // Pending values read what their inputs hold now, not after this write.
+    std::vector<std::weak_ptr<TensorImpl>> tracked;
+    tracked.swap(t_tracked);
+    for (auto& w : tracked)
+        if (auto p = w.lock()) Tensor(std::move(p)).resolve();
     g_value_writes.fetch_add(1, std::memory_order_acq_rel);
     return impl_->value;
 }
@@ -350,7 +429,7 @@ void print_rec(std::string& out, const real* d, const Shape& s, std::size_t axis
 
 std::string Tensor::to_string() const {
     if (!impl_) return "Tensor(undefined)";
-    const auto& v = impl_->value;
+    const auto& v = checked().value;
     std::string out = fmt::format("Tensor{}", shape_str(v.shape()));
     if (impl_->op) out += fmt::format(" op={}", impl_->op);
     if (impl_->requires_grad) out += " requires_grad";

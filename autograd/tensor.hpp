@@ -23,12 +23,24 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 struct TensorImpl;
+class Tensor;
 using ImplPtr = std::shared_ptr<TensorImpl>;
 
 // A backward function reads `self.grad` (dL/d output) and adds its share of
 // dL/d input into each input's grad. It never captures tensors: it reaches
 // the inputs through `self.inputs`, so the graph has no hidden owners.
 using BackwardFn = std::function<void(TensorImpl& self)>;
+
+// A value not computed yet: an elementwise expression waiting to be fused
+// with the elementwise ops that consume it, or a view (a select or slice to
+// be read where it lies). See ops/elementwise.hpp. The first read computes
+// it, and only then does it become a tape node.
+struct Pending {
+    virtual ~Pending() = default;
+    // The tensor the eager op(s) would have built; its node is moved into
+    // the pending tensor's own TensorImpl, which handles already point to.
+    virtual Tensor compute() const = 0;
+};
 
 struct TensorImpl {
     Array value;
@@ -55,6 +67,11 @@ struct TensorImpl {
     std::atomic<std::uint32_t> handles{0};  // Tensor objects pointing here
     std::atomic<bool> value_read{true};     // a backward function reads the value
     bool value_released = false;            // it was
+
+    // Set while the value is still to be computed (see Pending above).
+    std::unique_ptr<Pending> pending;
+    std::atomic<bool> is_pending{false};
+    Shape pending_shape;  // the value's shape, known before it is computed
 
     TensorImpl() = default;
     explicit TensorImpl(Array v) : value(std::move(v)) {}
@@ -103,9 +120,10 @@ public:
     // write: each call tells caches built from values (linear's transposed
     // weights) that values may have changed.
     Array& mutable_value();
-    const Shape& shape() const { return value().shape(); }
-    std::size_t dim() const { return value().dimension(); }
-    std::size_t numel() const { return value().size(); }
+    // Shapes are known without computing a pending value.
+    const Shape& shape() const;
+    std::size_t dim() const { return shape().size(); }
+    std::size_t numel() const;
     std::size_t size(std::ptrdiff_t axis) const;
     const real* data() const { return value().data(); }
     real item() const;  // the single value of a one-element tensor
@@ -131,6 +149,10 @@ public:
     const std::string& label() const;
 
     std::string to_string() const;
+    // Computes a pending value now (ops read values through value(), which
+    // does it for them); a no-op for other tensors.
+    void resolve() const;
+    bool is_pending() const { return impl_ && impl_->is_pending.load(std::memory_order_acquire); }
     TensorImpl* impl() const { return impl_.get(); }
     const ImplPtr& impl_ptr() const { return impl_; }
 
@@ -151,6 +173,11 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 // True if tapegrad told glibc's malloc, at start-up, to keep freed memory for
 // reuse rather than return it to the kernel after every step (tensor.cpp).
 bool keeps_freed_memory();
+
+// Register a tensor made pending by this thread: mutable_value() computes
+// every such tensor still pending first, so a later write to one of its
+// inputs cannot change what it evaluates to.
+void track_pending(const ImplPtr& impl);
 
 // How many times mutable_value() has been called in this process: a cache
 // built from a leaf's value is valid while this count is unchanged.

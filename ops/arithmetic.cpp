@@ -41,7 +41,9 @@ void pass_grad(TensorImpl& y, std::size_t i, bool last) {
 }  // namespace
 
 // d(a+b)/da = 1, d(a+b)/db = 1
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(Operand a_, Operand b_) {
+    if (Tensor r = fusion::defer(fusion::Code::Add, a_, b_); r.defined()) return r;
+    const Tensor &a = a_.t, &b = b_.t;
     if (same_shape("add", a, b))
         return record("add", zip(a, b, [](real x, real y) { return x + y; }), {a, b}, [](TensorImpl& y) {
             pass_grad(y, 0, false);
@@ -54,7 +56,9 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 // d(a-b)/da = 1, d(a-b)/db = -1
-Tensor sub(const Tensor& a, const Tensor& b) {
+Tensor sub(Operand a_, Operand b_) {
+    if (Tensor r = fusion::defer(fusion::Code::Sub, a_, b_); r.defined()) return r;
+    const Tensor &a = a_.t, &b = b_.t;
     if (same_shape("sub", a, b))
         return record("sub", zip(a, b, [](real x, real y) { return x - y; }), {a, b}, [](TensorImpl& y) {
             pass_grad(y, 0, false);
@@ -69,7 +73,9 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 // d(a*b)/da = b, d(a*b)/db = a
-Tensor mul(const Tensor& a, const Tensor& b) {
+Tensor mul(Operand a_, Operand b_) {
+    if (Tensor r = fusion::defer(fusion::Code::Mul, a_, b_); r.defined()) return r;
+    const Tensor &a = a_.t, &b = b_.t;
     if (same_shape("mul", a, b))
         return record("mul", zip(a, b, [](real x, real y) { return x * y; }), {a, b}, [](TensorImpl& y) {
             const real* av = y.inputs[0]->value.data();
@@ -86,7 +92,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-Tensor div(const Tensor& a, const Tensor& b) {
+Tensor div(Operand a_, Operand b_) {
+    if (Tensor r = fusion::defer(fusion::Code::Div, a_, b_); r.defined()) return r;
+    const Tensor &a = a_.t, &b = b_.t;
     if (same_shape("div", a, b))
         return record("div", zip(a, b, [](real x, real y) { return x / y; }), {a, b}, [](TensorImpl& y) {
             const real* av = y.inputs[0]->value.data();
@@ -103,26 +111,34 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 // d(-a)/da = -1
-Tensor neg(const Tensor& a) {
+Tensor neg(Operand a_) {
+    if (Tensor r = fusion::defer(fusion::Code::Neg, a_); r.defined()) return r;
+    const Tensor& a = a_.t;
     return record("neg", -a.value(), {a}, [](TensorImpl& y) {
         elementwise_backward(y, *y.inputs[0], [](std::size_t) { return real(-1); });
     }, kReadsNothing);
 }
 
 // d(a+s)/da = 1
-Tensor add(const Tensor& a, real s) {
+Tensor add(Operand a_, real s) {
+    if (Tensor r = fusion::defer(fusion::Code::AddS, a_, s); r.defined()) return r;
+    const Tensor& a = a_.t;
     return record("add_scalar", a.value() + s, {a}, [](TensorImpl& y) { pass_grad(y, 0, true); }, kReadsNothing);
 }
 
 // d(a*s)/da = s
-Tensor mul(const Tensor& a, real s) {
+Tensor mul(Operand a_, real s) {
+    if (Tensor r = fusion::defer(fusion::Code::MulS, a_, s); r.defined()) return r;
+    const Tensor& a = a_.t;
     return record("mul_scalar", a.value() * s, {a}, [s](TensorImpl& y) {
         elementwise_backward(y, *y.inputs[0], [s](std::size_t) { return s; });
     }, kReadsNothing);
 }
 
 // d(s-a)/da = -1
-Tensor rsub(real s, const Tensor& a) {
+Tensor rsub(real s, Operand a_) {
+    if (Tensor r = fusion::defer(fusion::Code::RSubS, a_, s); r.defined()) return r;
+    const Tensor& a = a_.t;
     return record("rsub_scalar", s - a.value(), {a}, [](TensorImpl& y) {
         elementwise_backward(y, *y.inputs[0], [](std::size_t) { return real(-1); });
     }, kReadsNothing);

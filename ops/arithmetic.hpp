@@ -3,36 +3,37 @@
 // make model code read like the equations: h = tanh(x*W + h*U + b).
 
 #include "../autograd/tensor.hpp"
+#include "elementwise.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
-Tensor add(const Tensor& a, const Tensor& b);
-Tensor sub(const Tensor& a, const Tensor& b);
-Tensor mul(const Tensor& a, const Tensor& b);
-Tensor div(const Tensor& a, const Tensor& b);
-Tensor neg(const Tensor& a);
+Tensor add(Operand a, Operand b);
+Tensor sub(Operand a, Operand b);
+Tensor mul(Operand a, Operand b);
+Tensor div(Operand a, Operand b);
+Tensor neg(Operand a);
 
 // Scalar forms: the scalar is a constant, not a tensor on the tape.
-Tensor add(const Tensor& a, real s);
-Tensor mul(const Tensor& a, real s);
-Tensor rsub(real s, const Tensor& a);  // s - a
+Tensor add(Operand a, real s);
+Tensor mul(Operand a, real s);
+Tensor rsub(real s, Operand a);  // s - a
 Tensor rdiv(real s, const Tensor& a);  // s / a
 Tensor pow(const Tensor& a, real p);   // a^p
 Tensor square(const Tensor& a);        // a*a
 
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator-(const Tensor& a) { return neg(a); }
-inline Tensor operator+(const Tensor& a, real s) { return add(a, s); }
-inline Tensor operator+(real s, const Tensor& a) { return add(a, s); }
-inline Tensor operator-(const Tensor& a, real s) { return add(a, -s); }
-inline Tensor operator-(real s, const Tensor& a) { return rsub(s, a); }
-inline Tensor operator*(const Tensor& a, real s) { return mul(a, s); }
-inline Tensor operator*(real s, const Tensor& a) { return mul(a, s); }
-inline Tensor operator/(const Tensor& a, real s) { return mul(a, real(1) / s); }
+inline Tensor operator+(Operand a, Operand b) { return add(a, b); }
+inline Tensor operator-(Operand a, Operand b) { return sub(a, b); }
+inline Tensor operator*(Operand a, Operand b) { return mul(a, b); }
+inline Tensor operator/(Operand a, Operand b) { return div(a, b); }
+inline Tensor operator-(Operand a) { return neg(a); }
+inline Tensor operator+(Operand a, real s) { return add(a, s); }
+inline Tensor operator+(real s, Operand a) { return add(a, s); }
+inline Tensor operator-(Operand a, real s) { return add(a, -s); }
+inline Tensor operator-(real s, Operand a) { return rsub(s, a); }
+inline Tensor operator*(Operand a, real s) { return mul(a, s); }
+inline Tensor operator*(real s, Operand a) { return mul(a, s); }
+inline Tensor operator/(Operand a, real s) { return mul(a, real(1) / s); }
 inline Tensor operator/(real s, const Tensor& a) { return rdiv(s, a); }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

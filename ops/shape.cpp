@@ -1,5 +1,7 @@
 #include "shape.hpp"
 
+#include "elementwise.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -145,6 +147,11 @@ Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_
     Shape out = s;
     out[a] = end - start;
     const std::size_t outer = extent(s, 0, a), inner = extent(s, a + 1, s.size());
+    // read in place by the elementwise ops that take it (elementwise.hpp)
+    if (Tensor v = fusion::view(x, out, start * inner, (end - start) * inner, s[a] * inner, std::ptrdiff_t(a), start,
+                                end);
+        v.defined())
+        return v;
     Array y = Array::from_shape(out);
     move_block(x.data(), s[a], start, y.data(), out[a], 0, out[a], outer, inner, false);
     return record("slice", std::move(y), {x}, [a, start, outer, inner](TensorImpl& y) {
@@ -247,6 +254,7 @@ Tensor select(const Tensor& x, std::size_t i) {
         fail<ValueError>("select: index {} is out of range for axis 0 of shape {}", i, shape_str(x.shape()));
     const Shape out(x.shape().begin() + 1, x.shape().end());
     const std::size_t n = x.numel() / x.shape()[0];
+    if (Tensor v = fusion::view(x, out, i * n, n, n, -1, i, i + 1); v.defined()) return v;
     Array y = Array::from_shape(out);
     std::memcpy(y.data(), x.data() + i * n, n * sizeof(real));
     return record("select", std::move(y), {x}, [i, n](TensorImpl& y) {

@@ -21,7 +21,9 @@ Array map(const Tensor& x, Kernel k) {
 }  // namespace
 
 // d exp(x)/dx = exp(x) = y
-Tensor exp(const Tensor& x) {
+Tensor exp(Operand x_) {
+    if (Tensor r = fusion::defer(fusion::Code::Exp, x_); r.defined()) return r;
+    const Tensor& x = x_.t;
     return record("exp", map(x, vec_exp), {x}, [](TensorImpl& y) {
         const real* v = y.value.data();
         elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i]; });
@@ -54,7 +56,9 @@ Tensor abs(const Tensor& x) {
 }
 
 // d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2
-Tensor tanh(const Tensor& x) {
+Tensor tanh(Operand x_) {
+    if (Tensor r = fusion::defer(fusion::Code::Tanh, x_); r.defined()) return r;
+    const Tensor& x = x_.t;
     return record("tanh", map(x, vec_tanh), {x}, [](TensorImpl& y) {
         const real* v = y.value.data();
         elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return real(1) - v[i] * v[i]; });
@@ -62,7 +66,9 @@ Tensor tanh(const Tensor& x) {
 }
 
 // d sigma(x)/dx = sigma(x) (1 - sigma(x)) = y (1 - y)
-Tensor sigmoid(const Tensor& x) {
+Tensor sigmoid(Operand x_) {
+    if (Tensor r = fusion::defer(fusion::Code::Sigmoid, x_); r.defined()) return r;
+    const Tensor& x = x_.t;
     return record("sigmoid", map(x, vec_sigmoid), {x}, [](TensorImpl& y) {
         const real* v = y.value.data();
         elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i] * (real(1) - v[i]); });
@@ -70,7 +76,9 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 // d relu(x)/dx = 1 if x > 0 else 0
-Tensor relu(const Tensor& x) {
+Tensor relu(Operand x_) {
+    if (Tensor r = fusion::defer(fusion::Code::Relu, x_); r.defined()) return r;
+    const Tensor& x = x_.t;
     return record("relu", xt::maximum(x.value(), real(0)), {x}, [](TensorImpl& y) {
         const real* xv = y.inputs[0]->value.data();
         elementwise_backward(y, *y.inputs[0], [xv](std::size_t i) { return real(xv[i] > 0); });

@@ -2,17 +2,18 @@
 // Elementwise functions of one tensor.
 
 #include "../autograd/tensor.hpp"
+#include "elementwise.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
-Tensor exp(const Tensor& x);
+Tensor exp(Operand x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor abs(const Tensor& x);
-Tensor tanh(const Tensor& x);
-Tensor sigmoid(const Tensor& x);
-Tensor relu(const Tensor& x);
+Tensor tanh(Operand x);
+Tensor sigmoid(Operand x);
+Tensor relu(Operand x);
 // min(max(x, lo), hi); the gradient passes where lo <= x <= hi.
 Tensor clamp(const Tensor& x, real lo, real hi);
 

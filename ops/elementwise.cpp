@@ -1,0 +1,484 @@
+// Elementwise fusion (see elementwise.hpp): pending programs, the pending
+// views they read, and the one node a program becomes -- its forward pass
+// and, next to each instruction's forward, that instruction's derivative.
+#include "elementwise.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "../autograd/anomaly.hpp"
+#include "../autograd/parallel.hpp"
+#include "../autograd/tape.hpp"
+#include "arithmetic.hpp"
+#include "shape.hpp"
+#include "unary.hpp"
+#include "vecmath.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+namespace {
+bool fusion_default() {
+    const char* v = std::getenv("TAPEGRAD_FUSION");
+    return !(v && std::string(v) == "0");
+}
+std::atomic<bool> g_fusion{fusion_default()};
+}  // namespace
+
+void set_elementwise_fusion(bool on) { g_fusion.store(on, std::memory_order_relaxed); }
+bool elementwise_fusion() { return g_fusion.load(std::memory_order_relaxed); }
+
+namespace fusion {
+namespace {
+// Inside compute(): the eager ops called there compute at once.
+thread_local bool t_computing = false;
+struct Computing {
+    bool prev = t_computing;
+    Computing() { t_computing = true; }
+    ~Computing() { t_computing = prev; }
+};
+
+bool deferring() { return elementwise_fusion() && !t_computing && is_grad_enabled() && !anomaly_mode(); }
+
+constexpr std::size_t kTile = 256;    // elements per piece: every register of a program stays in L1
+constexpr std::size_t kMaxCode = 32;  // a longer program takes its pending operands computed
+
+// Where an operand's elements lie in its buffer: element k of the program at
+// offset + (k / seg) * stride + k % seg. A whole tensor: offset 0, seg n.
+struct Place {
+    std::size_t offset = 0, seg = 1, stride = 1;
+    bool operator==(const Place& o) const { return offset == o.offset && seg == o.seg && stride == o.stride; }
+    std::size_t at(std::size_t k) const { return offset + (k / seg) * stride + k % seg; }
+};
+
+// An instruction: register i (its index) = op(a, b, s). Operands name a
+// register (>= 0) or leaf j (-1 - j).
+struct Instr {
+    Code op;
+    int a, b;
+    real s;
+};
+bool is_binary(Code c) { return c == Code::Add || c == Code::Sub || c == Code::Mul || c == Code::Div; }
+
+bool is_transcendental(Code c) { return c == Code::Sigmoid || c == Code::Tanh || c == Code::Exp; }
+
+// A program, as its node's backward needs it (no tensors: the leaves are
+// node inputs, by index).
+struct Program {
+    std::vector<Instr> code;
+    std::vector<Place> place;        // of leaf j
+    std::vector<std::size_t> input;  // leaf j reads node input input[j]
+    std::vector<char> leaf_needs;    // leaf j's tensor wants a gradient
+    std::vector<char> needs;         // register i depends on such a leaf
+    std::size_t n = 0;               // elements
+    std::size_t run = 1;             // k .. k + run from a multiple of run is contiguous in every leaf
+    bool parallel = true;            // no two pieces write one gradient element
+    // Backward does not run sigmoid, tanh and exp again (they cost more
+    // than the rest of a program): forward keeps their values, register i
+    // at saved[slot[i] * n], the last one being the node's own value.
+    std::vector<int> slot;  // -1: recomputed
+    std::vector<real> saved;
+};
+
+// ------------------------------------------------------------ instructions
+// y = op(a, b) over m elements
+void forward(const Instr& in, const real* __restrict a, const real* __restrict b, real* __restrict y, std::size_t m) {
+    const real s = in.s;
+    switch (in.op) {
+    case Code::Add: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] + b[k]; break;
+    case Code::Sub: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] - b[k]; break;
+    case Code::Mul: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] * b[k]; break;
+    case Code::Div: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] / b[k]; break;
+    case Code::Neg: for (std::size_t k = 0; k < m; ++k) y[k] = -a[k]; break;
+    case Code::AddS: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] + s; break;
+    case Code::MulS: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] * s; break;
+    case Code::RSubS: for (std::size_t k = 0; k < m; ++k) y[k] = s - a[k]; break;
+    case Code::Sigmoid: vec_sigmoid(a, y, m); break;
+    case Code::Tanh: vec_tanh(a, y, m); break;
+    case Code::Exp: vec_exp(a, y, m); break;
+    case Code::Relu: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] > 0 ? a[k] : real(0); break;
+    }
+}
+
+// d (= or +=) v(k): the first contribution to an adjoint sets it.
+template <class V>
+inline void put(real* __restrict d, char& set, std::size_t m, V v) {
+    if (set)
+        for (std::size_t k = 0; k < m; ++k) d[k] += v(k);
+    else
+        for (std::size_t k = 0; k < m; ++k) d[k] = v(k);
+    set = 1;
+}
+
+// da, db (adjoints of the operands; null where not wanted) from g, the
+// adjoint of y = op(a, b).
+void backward(const Instr& in, const real* __restrict a, const real* __restrict b, const real* __restrict y,
+              const real* __restrict g, real* da, char& sa, real* db, char& sb, std::size_t m) {
+    const real s = in.s;
+    switch (in.op) {
+    case Code::Add:  // d(a+b) = da + db
+        if (da) put(da, sa, m, [=](std::size_t k) { return g[k]; });
+        if (db) put(db, sb, m, [=](std::size_t k) { return g[k]; });
+        break;
+    case Code::Sub:  // d(a-b) = da - db
+        if (da) put(da, sa, m, [=](std::size_t k) { return g[k]; });
+        if (db) put(db, sb, m, [=](std::size_t k) { return -g[k]; });
+        break;
+    case Code::Mul:  // d(ab) = b da + a db
+        if (da) put(da, sa, m, [=](std::size_t k) { return g[k] * b[k]; });
+        if (db) put(db, sb, m, [=](std::size_t k) { return g[k] * a[k]; });
+        break;
+    case Code::Div:  // d(a/b) = da / b - (a/b) db / b
+        if (da) put(da, sa, m, [=](std::size_t k) { return g[k] / b[k]; });
+        if (db) put(db, sb, m, [=](std::size_t k) { return -g[k] * y[k] / b[k]; });
+        break;
+    case Code::Neg: put(da, sa, m, [=](std::size_t k) { return -g[k]; }); break;
+    case Code::AddS: put(da, sa, m, [=](std::size_t k) { return g[k]; }); break;
+    case Code::MulS: put(da, sa, m, [=](std::size_t k) { return g[k] * s; }); break;
+    case Code::RSubS: put(da, sa, m, [=](std::size_t k) { return -g[k]; }); break;
+    case Code::Sigmoid:  // s' = s (1 - s)
+        put(da, sa, m, [=](std::size_t k) { return g[k] * y[k] * (real(1) - y[k]); });
+        break;
+    case Code::Tanh:  // t' = 1 - t^2
+        put(da, sa, m, [=](std::size_t k) { return g[k] * (real(1) - y[k] * y[k]); });
+        break;
+    case Code::Exp: put(da, sa, m, [=](std::size_t k) { return g[k] * y[k]; }); break;  // e' = e
+    case Code::Relu:  // relu' = [a > 0]
+        put(da, sa, m, [=](std::size_t k) { return a[k] > 0 ? g[k] : real(0); });
+        break;
+    }
+}
+
+// ------------------------------------------------------------------ running
+// One thread's registers, their adjoints and the leaves' adjoints.
+struct Scratch {
+    std::vector<real> buf;
+    std::vector<char> set;
+    std::vector<const real*> reg;  // where register i's values are, this piece
+    real* tile(std::size_t i) { return buf.data() + i * kTile; }
+};
+thread_local Scratch t_scratch;
+
+Scratch& scratch(std::size_t tiles, std::size_t flags, std::size_t regs) {
+    Scratch& s = t_scratch;
+    if (s.buf.size() < tiles * kTile) s.buf.resize(tiles * kTile);
+    if (s.set.size() < flags) s.set.resize(flags);
+    if (s.reg.size() < regs) s.reg.resize(regs);
+    return s;
+}
+
+const real* operand(const Program& P, int o, const std::vector<const real*>& x, const Scratch& S, std::size_t k0) {
+    return o >= 0 ? S.reg[std::size_t(o)] : x[std::size_t(-1 - o)] + P.place[std::size_t(-1 - o)].at(k0);
+}
+
+// The program over elements k0 .. k0 + m. Forward (`out` given): every
+// register computed, saved ones into P.saved, the last into out. Backward
+// (out null): saved registers read where forward left them (the last from
+// `value`), the others computed again.
+void run_piece(const Program& P, const std::vector<const real*>& x, Scratch& S, std::size_t k0, std::size_t m,
+               real* out, const real* value) {
+    const std::size_t K = P.code.size();
+    for (std::size_t i = 0; i < K; ++i) {
+        const Instr& in = P.code[i];
+        const bool last = i + 1 == K;
+        real* dst = P.slot[i] >= 0 ? const_cast<real*>(P.saved.data()) + std::size_t(P.slot[i]) * P.n + k0 : S.tile(i);
+        if (out && last) dst = out;
+        if (!out && (P.slot[i] >= 0 || (last && is_transcendental(in.op)))) {
+            S.reg[i] = last ? value + k0 : dst;
+            continue;
+        }
+        const real* a = operand(P, in.a, x, S, k0);
+        const real* b = is_binary(in.op) ? operand(P, in.b, x, S, k0) : nullptr;
+        forward(in, a, b, dst, m);
+        S.reg[i] = dst;
+    }
+}
+
+// fn(k0, m) for every piece, shared among the threads unless `serial`.
+// Pieces lie within one run; a run longer than a tile is cut into tiles.
+template <class Fn>
+void for_pieces(const Program& P, std::size_t streams, bool serial, Fn&& fn) {
+    const std::size_t per = (P.run + kTile - 1) / kTile, pieces = P.n / P.run * per;
+    auto body = [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t p = lo; p < hi; ++p) {
+            const std::size_t q = p % per, k0 = p / per * P.run + q * kTile;
+            fn(k0, std::min(kTile, P.run - q * kTile));
+        }
+    };
+    if (serial) {
+        body(0, pieces);
+        return;
+    }
+    const std::size_t piece = std::min(kTile, P.run);
+    parallel_for(pieces, std::max<std::size_t>(1, kElementGrain / (piece * std::max<std::size_t>(streams, 4))), body);
+}
+
+// The node's backward: per piece, the program's registers, then its
+// instructions in reverse.
+void program_backward(const Program& P, TensorImpl& y) {
+    const std::size_t K = P.code.size(), L = P.place.size(), nin = y.inputs.size();
+    std::vector<real*> grad(nin, nullptr);
+    std::vector<char> assign(nin, 0);  // the only leaf of a new gradient: written, not added
+    for (std::size_t i = 0; i < nin; ++i) {
+        TensorImpl& X = *y.inputs[i];
+        if (!X.requires_grad) continue;
+        std::size_t leaves = 0, whole = 0;
+        for (std::size_t j = 0; j < L; ++j)
+            if (P.input[j] == i) {
+                ++leaves;
+                whole += P.place[j].offset == 0 && P.place[j].seg == P.n && X.value.size() == P.n;
+            }
+        if (!X.has_grad && leaves == 1 && whole == 1) {
+            X.grad = Array::from_shape(X.value.shape());
+            X.has_grad = true;
+            assign[i] = 1;
+        } else {
+            grad_buffer(X);
+        }
+        grad[i] = X.grad.data();
+    }
+    std::vector<const real*> x(L);
+    for (std::size_t j = 0; j < L; ++j) x[j] = y.inputs[P.input[j]]->value.data();
+    const real* dy = y.grad.data();
+    const real* value = y.value.data();
+    for_pieces(P, L + 2, !P.parallel, [&](std::size_t k0, std::size_t m) {
+        Scratch& S = scratch(2 * K + L, K + L, K);
+        run_piece(P, x, S, k0, m, nullptr, value);
+        real* adj = S.tile(K);       // K registers' adjoints
+        real* ladj = S.tile(2 * K);  // L leaves' adjoints
+        char* set = S.set.data();    // K then L flags
+        std::fill(set, set + K + L, char(0));
+        for (std::size_t i = K; i-- > 0;) {
+            if (i + 1 < K && !set[i]) continue;
+            const Instr& in = P.code[i];
+            const real* g = i + 1 == K ? dy + k0 : adj + i * kTile;
+            auto target = [&](int o, char*& flag) -> real* {
+                if (o >= 0) {
+                    flag = set + o;
+                    return P.needs[std::size_t(o)] ? adj + std::size_t(o) * kTile : nullptr;
+                }
+                const std::size_t j = std::size_t(-1 - o);
+                flag = set + K + j;
+                return P.leaf_needs[j] ? ladj + j * kTile : nullptr;
+            };
+            char* fa = nullptr;
+            char* fb = nullptr;
+            char dummy = 0;
+            real* da = target(in.a, fa);
+            real* db = is_binary(in.op) ? target(in.b, fb) : nullptr;
+            const real* a = operand(P, in.a, x, S, k0);
+            const real* b = is_binary(in.op) ? operand(P, in.b, x, S, k0) : nullptr;
+            backward(in, a, b, S.reg[i], g, da, fa ? *fa : dummy, db, fb ? *fb : dummy, m);
+        }
+        for (std::size_t j = 0; j < L; ++j) {
+            const std::size_t i = P.input[j];
+            if (!grad[i]) continue;
+            real* __restrict d = grad[i] + P.place[j].at(k0);
+            const real* __restrict v = ladj + j * kTile;
+            if (assign[i]) {
+                if (set[K + j]) std::copy(v, v + m, d);
+                else std::fill(d, d + m, real(0));
+            } else if (set[K + j]) {
+                for (std::size_t k = 0; k < m; ++k) d[k] += v[k];
+            }
+        }
+    });
+}
+
+// ------------------------------------------------------------ pending kinds
+struct ViewPending final : Pending {
+    Tensor base;
+    Place place;
+    std::ptrdiff_t axis;  // < 0: select(base, start)
+    std::size_t start, end;
+    Tensor compute() const override {
+        Computing c;
+        return axis < 0 ? select(base, start) : slice(base, axis, start, end);
+    }
+};
+
+struct ExprPending final : Pending {
+    std::vector<Tensor> leaves;
+    std::vector<Place> places;
+    std::vector<Instr> code;
+    std::size_t n = 0;
+    Shape shape;
+
+    int leaf(const Tensor& t, const Place& p) {
+        for (std::size_t j = 0; j < leaves.size(); ++j)
+            if (leaves[j].impl() == t.impl() && places[j] == p) return -1 - int(j);
+        leaves.push_back(t);
+        places.push_back(p);
+        return -int(leaves.size());
+    }
+    // The operand's register or leaf: a pending temporary's program is taken
+    // over, a pending view read in place, any other pending value computed.
+    int take(const Operand& x, std::size_t room) {
+        if (x.t.is_pending()) {
+            const Pending* pd = x.t.impl()->pending.get();
+            if (auto* v = dynamic_cast<const ViewPending*>(pd)) return leaf(v->base, v->place);
+            auto* e = dynamic_cast<const ExprPending*>(pd);
+            if (e && x.temporary && x.t.impl()->handles.load(std::memory_order_relaxed) == 1 &&
+                code.size() + e->code.size() + room <= kMaxCode) {
+                std::vector<int> map(e->leaves.size());
+                for (std::size_t j = 0; j < map.size(); ++j) map[j] = leaf(e->leaves[j], e->places[j]);
+                const int base = int(code.size());
+                for (Instr in : e->code) {
+                    in.a = in.a >= 0 ? in.a + base : map[std::size_t(-1 - in.a)];
+                    if (is_binary(in.op)) in.b = in.b >= 0 ? in.b + base : map[std::size_t(-1 - in.b)];
+                    code.push_back(in);
+                }
+                return int(code.size()) - 1;
+            }
+            x.t.resolve();
+        }
+        return leaf(x.t, Place{0, n, n});
+    }
+
+    Tensor compute() const override;
+    Tensor run() const;
+};
+
+Tensor ExprPending::compute() const {
+    Computing c;
+    bool whole = true;
+    for (std::size_t j = 0; j < leaves.size(); ++j)  // (select(x, 0) of x [1, n] has offset 0 and seg n, too)
+        whole = whole && places[j].offset == 0 && places[j].seg == n && leaves[j].shape() == shape;
+    if (code.size() == 1 && whole) {  // the eager op itself, and its node
+        const Instr& in = code[0];
+        const Tensor& a = leaves[std::size_t(-1 - in.a)];
+        const Tensor* b = is_binary(in.op) ? &leaves[std::size_t(-1 - in.b)] : nullptr;
+        switch (in.op) {
+        case Code::Add: return add(a, *b);
+        case Code::Sub: return sub(a, *b);
+        case Code::Mul: return mul(a, *b);
+        case Code::Div: return div(a, *b);
+        case Code::Neg: return neg(a);
+        case Code::AddS: return add(a, in.s);
+        case Code::MulS: return mul(a, in.s);
+        case Code::RSubS: return rsub(in.s, a);
+        case Code::Sigmoid: return sigmoid(a);
+        case Code::Tanh: return tanh(a);
+        case Code::Exp: return exp(a);
+        case Code::Relu: return relu(a);
+        }
+    }
+    return run();
+}
+
+Tensor ExprPending::run() const {
+    auto P = std::make_shared<Program>();
+    P->code = code;
+    P->place = places;
+    P->n = n;
+    std::vector<Tensor> inputs;
+    const std::size_t L = leaves.size();
+    P->input.resize(L);
+    P->leaf_needs.resize(L);
+    std::size_t run = n;
+    for (std::size_t j = 0; j < L; ++j) {
+        std::size_t i = 0;
+        while (i < inputs.size() && inputs[i].impl() != leaves[j].impl()) ++i;
+        if (i == inputs.size()) inputs.push_back(leaves[j]);
+        P->input[j] = i;
+        P->leaf_needs[j] = leaves[j].impl()->requires_grad;
+        run = std::gcd(run, places[j].seg);
+    }
+    P->run = std::max<std::size_t>(run, 1);
+    P->needs.resize(code.size());
+    for (std::size_t i = 0; i < code.size(); ++i) {
+        auto needs = [&](int o) { return o >= 0 ? P->needs[std::size_t(o)] : P->leaf_needs[std::size_t(-1 - o)]; };
+        P->needs[i] = needs(code[i].a) || (is_binary(code[i].op) && needs(code[i].b));
+    }
+    // Two leaves of one tensor that wants a gradient: pieces on different
+    // threads must not write one element. Blocks of the same rows in
+    // separate columns (an LSTM's gates) never do; anything else runs serially.
+    for (std::size_t j = 0; j < L && P->parallel; ++j)
+        for (std::size_t l = j + 1; l < L && P->parallel; ++l) {
+            if (P->input[j] != P->input[l] || !P->leaf_needs[j]) continue;
+            const Place &p = places[j], &q = places[l];
+            const bool flat = p.seg >= n && q.seg >= n &&
+                              (p.offset + n <= q.offset || q.offset + n <= p.offset);
+            const bool columns = p.seg == q.seg && p.stride == q.stride && p.seg <= p.stride &&
+                                 p.offset / p.stride == q.offset / q.stride &&
+                                 (p.offset % p.stride + p.seg <= q.offset % q.stride ||
+                                  q.offset % q.stride + q.seg <= p.offset % p.stride);
+            P->parallel = flat || columns;
+        }
+    const std::size_t K = code.size();
+    P->slot.assign(K, -1);
+    int slots = 0;
+    for (std::size_t i = 0; i + 1 < K; ++i)
+        if (is_transcendental(code[i].op) && P->needs[i]) P->slot[i] = slots++;
+    P->saved.resize(std::size_t(slots) * n);
+    std::vector<const real*> x(L);
+    for (std::size_t j = 0; j < L; ++j) x[j] = leaves[j].data();
+    Array y = Array::from_shape(shape);
+    real* out = y.data();
+    for_pieces(*P, L + 1, false, [&](std::size_t k0, std::size_t m) {
+        Scratch& S = scratch(K, 0, K);
+        run_piece(*P, x, S, k0, m, out + k0, nullptr);
+    });
+    Reads reads = reads_inputs(~std::uint32_t(0));
+    reads.output = is_transcendental(code.back().op);
+    return record("elementwise", std::move(y), inputs, [P](TensorImpl& self) { program_backward(*P, self); }, reads);
+}
+
+Tensor make_pending(std::unique_ptr<Pending> p, const Shape& shape) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->pending_shape = shape;
+    impl->requires_grad = true;
+    impl->pending = std::move(p);
+    impl->is_pending.store(true, std::memory_order_release);
+    track_pending(impl);
+    return Tensor(std::move(impl));
+}
+
+bool wants(const Tensor& t) { return t.defined() && t.impl()->requires_grad; }
+}  // namespace
+
+Tensor defer(Code op, const Operand& a, real s) {
+    if (!deferring() || !wants(a.t)) return {};
+    auto P = std::make_unique<ExprPending>();
+    P->shape = a.t.shape();
+    P->n = a.t.numel();
+    const int ra = P->take(a, 1);
+    P->code.push_back({op, ra, 0, s});
+    const Shape shape = P->shape;
+    return make_pending(std::move(P), shape);
+}
+
+Tensor defer(Code op, const Operand& a, const Operand& b) {
+    if (!deferring() || !a.t.defined() || !b.t.defined() || !(wants(a.t) || wants(b.t))) return {};
+    if (a.t.shape() != b.t.shape()) return {};  // broadcasting: the eager op
+    auto P = std::make_unique<ExprPending>();
+    P->shape = a.t.shape();
+    P->n = a.t.numel();
+    const int ra = P->take(a, 2);
+    const int rb = P->take(b, 1);
+    P->code.push_back({op, ra, rb, 0});
+    const Shape shape = P->shape;
+    return make_pending(std::move(P), shape);
+}
+
+Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t seg, std::size_t stride,
+            std::ptrdiff_t axis, std::size_t start, std::size_t end) {
+    if (!deferring() || !wants(x) || seg == 0) return {};
+    x.resolve();  // a view reads a computed buffer
+    auto V = std::make_unique<ViewPending>();
+    V->base = x;
+    V->place = Place{offset, seg, stride};
+    V->axis = axis;
+    V->start = start;
+    V->end = end;
+    return make_pending(std::move(V), shape);
+}
+
+}  // namespace fusion
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad

@@ -1,0 +1,69 @@
+#pragma once
+// Elementwise fusion: a chain of elementwise ops written one op at a time,
+//
+//   Tensor c = sigmoid(f) * c_prev + sigmoid(i) * tanh(g);
+//
+// runs as one pass forward and one pass backward, as if written with
+// fused() (ops/fused.hpp), and the four gates read where they lie in the
+// tensor chunk() split, without copies. The user writes nothing different.
+//
+// How: while recording, an elementwise op (+ - * / unary -, the scalar
+// forms, sigmoid, tanh, exp, relu) over operands of one shape does not
+// compute its value. It returns a pending tensor holding a small program:
+// the instructions so far and their operands. An op given a pending
+// temporary -- an rvalue, like sigmoid(f) above -- appends that program to
+// its own; a pending tensor kept in a variable (c) is computed before it is
+// used, so nothing is computed twice. select() and slice() (so chunk() and
+// split()) of a recorded tensor return pending views, which an instruction
+// reads in place.
+//
+// The first read of a pending value -- any other op, value(), data(),
+// backward() -- computes it and puts it on the tape: one "elementwise" node
+// whose inputs are the tensors the program reads. Its backward runs the
+// program again over a tile of a few hundred elements, then walks it in
+// reverse (the derivative of each instruction is next to its forward in
+// elementwise.cpp). A program of one instruction over whole tensors, or a
+// view, is computed by the eager op itself, so it records the same node
+// ("tanh", "select", ...) as without fusion.
+//
+// Values are exactly the eager ops' (the same kernels, in the same order);
+// gradients agree to rounding. Nothing is deferred with grad mode off, in
+// anomaly mode, or after set_elementwise_fusion(false) (or the environment
+// variable TAPEGRAD_FUSION=0).
+
+#include "../autograd/tensor.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+// An input of an elementwise op: a tensor, and whether the caller gave it
+// away (a temporary), so a pending program in it can be taken over.
+struct Operand {
+    Operand(const Tensor& t) : t(t), temporary(false) {}  // NOLINT: implicit on purpose
+    Operand(Tensor&& t) : t(t), temporary(true) {}        // NOLINT
+    const Tensor& t;
+    bool temporary;
+};
+
+// On by default; per process. Off: every op computes its value at once.
+void set_elementwise_fusion(bool on);
+bool elementwise_fusion();
+
+namespace fusion {
+// The instructions of a program: one per fusible op.
+enum class Code : unsigned char { Add, Sub, Mul, Div, Neg, AddS, MulS, RSubS, Sigmoid, Tanh, Exp, Relu };
+
+// A pending result of op(a[, b][, s]), or an undefined tensor when the op
+// should compute now (not recording, shapes differ, fusion off, ...).
+Tensor defer(Code op, const Operand& a, real s = 0);
+Tensor defer(Code op, const Operand& a, const Operand& b);
+
+// A pending view of x: `shape`, element k at offset + (k / seg) * stride +
+// k % seg of x's buffer; computed by select(x, index) (axis < 0) or
+// slice(x, axis, start, end). Undefined when not deferred.
+Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t seg, std::size_t stride,
+            std::ptrdiff_t axis, std::size_t start, std::size_t end);
+}  // namespace fusion
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad
