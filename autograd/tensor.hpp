@@ -36,7 +36,9 @@ using BackwardFn = std::function<void(TensorImpl& self)>;
 // be read where it lies). See ops/elementwise.hpp. The first read computes
 // it, and only then does it become a tape node.
 struct Pending {
+    explicit Pending(int k) : kind(k) {}
     virtual ~Pending() = default;
+    const int kind;  // which subclass, for the code that made it
     // The tensor the eager op(s) would have built; its node is moved into
     // the pending tensor's own TensorImpl, which handles already point to.
     virtual Tensor compute() const = 0;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <numeric>
@@ -82,7 +84,9 @@ struct Program {
     // than the rest of a program): forward keeps their values, register i
     // at saved[slot[i] * n], the last one being the node's own value.
     std::vector<int> slot;  // -1: recomputed
-    std::vector<real> saved;
+    std::unique_ptr<real[]> saved;  // uninitialised: forward writes it all
+    std::vector<char> once;  // leaf j is read by one instruction: its gradient is written in place, no tile
+    std::vector<char> again;  // register i is computed again in backward: some derivative reads it
 };
 
 // ------------------------------------------------------------ instructions
@@ -160,20 +164,32 @@ struct Scratch {
     std::vector<real> buf;
     std::vector<char> set;
     std::vector<const real*> reg;  // where register i's values are, this piece
+    std::vector<std::size_t> pos;  // where leaf j's are in its buffer, this piece
     real* tile(std::size_t i) { return buf.data() + i * kTile; }
 };
 thread_local Scratch t_scratch;
 
-Scratch& scratch(std::size_t tiles, std::size_t flags, std::size_t regs) {
+Scratch& scratch(const Program& P, std::size_t tiles) {
     Scratch& s = t_scratch;
+    const std::size_t K = P.code.size(), L = P.place.size();
     if (s.buf.size() < tiles * kTile) s.buf.resize(tiles * kTile);
-    if (s.set.size() < flags) s.set.resize(flags);
-    if (s.reg.size() < regs) s.reg.resize(regs);
+    if (s.set.size() < K + L) s.set.resize(K + L);
+    if (s.reg.size() < K) s.reg.resize(K);
+    if (s.pos.size() < L) s.pos.resize(L);
     return s;
 }
 
-const real* operand(const Program& P, int o, const std::vector<const real*>& x, const Scratch& S, std::size_t k0) {
-    return o >= 0 ? S.reg[std::size_t(o)] : x[std::size_t(-1 - o)] + P.place[std::size_t(-1 - o)].at(k0);
+// Leaf j's position for element k0 (the start of a piece), without a
+// division in the common cases: a whole tensor, a block as wide as a run.
+void place_leaves(const Program& P, Scratch& S, std::size_t k0) {
+    for (std::size_t j = 0; j < P.place.size(); ++j) {
+        const Place& p = P.place[j];
+        S.pos[j] = p.seg == P.n ? p.offset + k0 : p.seg == P.run ? p.offset + k0 / P.run * p.stride + k0 % P.run : p.at(k0);
+    }
+}
+
+const real* operand(int o, const std::vector<const real*>& x, const Scratch& S) {
+    return o >= 0 ? S.reg[std::size_t(o)] : x[std::size_t(-1 - o)] + S.pos[std::size_t(-1 - o)];
 }
 
 // The program over elements k0 .. k0 + m. Forward (`out` given): every
@@ -183,17 +199,18 @@ const real* operand(const Program& P, int o, const std::vector<const real*>& x, 
 void run_piece(const Program& P, const std::vector<const real*>& x, Scratch& S, std::size_t k0, std::size_t m,
                real* out, const real* value) {
     const std::size_t K = P.code.size();
+    place_leaves(P, S, k0);
     for (std::size_t i = 0; i < K; ++i) {
         const Instr& in = P.code[i];
         const bool last = i + 1 == K;
-        real* dst = P.slot[i] >= 0 ? const_cast<real*>(P.saved.data()) + std::size_t(P.slot[i]) * P.n + k0 : S.tile(i);
+        real* dst = P.slot[i] >= 0 ? P.saved.get() + std::size_t(P.slot[i]) * P.n + k0 : S.tile(i);
         if (out && last) dst = out;
-        if (!out && (P.slot[i] >= 0 || (last && is_transcendental(in.op)))) {
-            S.reg[i] = last ? value + k0 : dst;
+        if (!out && !P.again[i]) {
+            S.reg[i] = last ? value + k0 : dst;  // saved, or not read
             continue;
         }
-        const real* a = operand(P, in.a, x, S, k0);
-        const real* b = is_binary(in.op) ? operand(P, in.b, x, S, k0) : nullptr;
+        const real* a = operand(in.a, x, S);
+        const real* b = is_binary(in.op) ? operand(in.b, x, S) : nullptr;
         forward(in, a, b, dst, m);
         S.reg[i] = dst;
     }
@@ -210,7 +227,8 @@ void for_pieces(const Program& P, std::size_t streams, bool serial, Fn&& fn) {
             fn(k0, std::min(kTile, P.run - q * kTile));
         }
     };
-    if (serial) {
+    static const bool force_serial = std::getenv("TG_SERIAL") != nullptr;
+    if (serial || force_serial) {
         body(0, pieces);
         return;
     }
@@ -218,9 +236,13 @@ void for_pieces(const Program& P, std::size_t streams, bool serial, Fn&& fn) {
     parallel_for(pieces, std::max<std::size_t>(1, kElementGrain / (piece * std::max<std::size_t>(streams, 4))), body);
 }
 
+struct DbgT { double t[3][4] = {}; long n[3][4] = {}; ~DbgT() { if (!std::getenv("TG_DBG")) return; for (int a = 0; a < 3; ++a) for (int b = 0; b < 4; ++b) if (n[a][b]) fprintf(stderr, "phase %d K=%d: %.2f us x %ld\n", a, b, t[a][b] / n[a][b], n[a][b]); } };
+DbgT g_dbg;
+inline double now_us() { return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 // The node's backward: per piece, the program's registers, then its
 // instructions in reverse.
 void program_backward(const Program& P, TensorImpl& y) {
+    struct Tm { double t0 = now_us(); int kk; ~Tm() { g_dbg.t[2][kk] += now_us() - t0; g_dbg.n[2][kk]++; } } tm{now_us(), std::min<int>(3, int(P.code.size()) / 2)};
     const std::size_t K = P.code.size(), L = P.place.size(), nin = y.inputs.size();
     std::vector<real*> grad(nin, nullptr);
     std::vector<char> assign(nin, 0);  // the only leaf of a new gradient: written, not added
@@ -247,12 +269,14 @@ void program_backward(const Program& P, TensorImpl& y) {
     const real* dy = y.grad.data();
     const real* value = y.value.data();
     for_pieces(P, L + 2, !P.parallel, [&](std::size_t k0, std::size_t m) {
-        Scratch& S = scratch(2 * K + L, K + L, K);
+        Scratch& S = scratch(P, 2 * K + L);
         run_piece(P, x, S, k0, m, nullptr, value);
         real* adj = S.tile(K);       // K registers' adjoints
         real* ladj = S.tile(2 * K);  // L leaves' adjoints
         char* set = S.set.data();    // K then L flags
         std::fill(set, set + K + L, char(0));
+        for (std::size_t j = 0; j < L; ++j)  // written in place: added to what is there, unless new
+            if (P.once[j] && grad[P.input[j]]) set[K + j] = !assign[P.input[j]];
         for (std::size_t i = K; i-- > 0;) {
             if (i + 1 < K && !set[i]) continue;
             const Instr& in = P.code[i];
@@ -264,21 +288,22 @@ void program_backward(const Program& P, TensorImpl& y) {
                 }
                 const std::size_t j = std::size_t(-1 - o);
                 flag = set + K + j;
-                return P.leaf_needs[j] ? ladj + j * kTile : nullptr;
+                if (!P.leaf_needs[j]) return nullptr;
+                return P.once[j] ? grad[P.input[j]] + S.pos[j] : ladj + j * kTile;
             };
             char* fa = nullptr;
             char* fb = nullptr;
             char dummy = 0;
             real* da = target(in.a, fa);
             real* db = is_binary(in.op) ? target(in.b, fb) : nullptr;
-            const real* a = operand(P, in.a, x, S, k0);
-            const real* b = is_binary(in.op) ? operand(P, in.b, x, S, k0) : nullptr;
+            const real* a = operand(in.a, x, S);
+            const real* b = is_binary(in.op) ? operand(in.b, x, S) : nullptr;
             backward(in, a, b, S.reg[i], g, da, fa ? *fa : dummy, db, fb ? *fb : dummy, m);
         }
         for (std::size_t j = 0; j < L; ++j) {
             const std::size_t i = P.input[j];
-            if (!grad[i]) continue;
-            real* __restrict d = grad[i] + P.place[j].at(k0);
+            if (!grad[i] || (P.once[j] && set[K + j])) continue;
+            real* __restrict d = grad[i] + S.pos[j];
             const real* __restrict v = ladj + j * kTile;
             if (assign[i]) {
                 if (set[K + j]) std::copy(v, v + m, d);
@@ -291,7 +316,10 @@ void program_backward(const Program& P, TensorImpl& y) {
 }
 
 // ------------------------------------------------------------ pending kinds
+enum Kind { kView = 1, kExpr = 2 };
+
 struct ViewPending final : Pending {
+    ViewPending() : Pending(kView) {}
     Tensor base;
     Place place;
     std::ptrdiff_t axis;  // < 0: select(base, start)
@@ -303,6 +331,11 @@ struct ViewPending final : Pending {
 };
 
 struct ExprPending final : Pending {
+    ExprPending() : Pending(kExpr) {
+        leaves.reserve(4);
+        places.reserve(4);
+        code.reserve(8);
+    }
     std::vector<Tensor> leaves;
     std::vector<Place> places;
     std::vector<Instr> code;
@@ -321,8 +354,11 @@ struct ExprPending final : Pending {
     int take(const Operand& x, std::size_t room) {
         if (x.t.is_pending()) {
             const Pending* pd = x.t.impl()->pending.get();
-            if (auto* v = dynamic_cast<const ViewPending*>(pd)) return leaf(v->base, v->place);
-            auto* e = dynamic_cast<const ExprPending*>(pd);
+            if (pd->kind == kView) {
+                auto* v = static_cast<const ViewPending*>(pd);
+                return leaf(v->base, v->place);
+            }
+            auto* e = pd->kind == kExpr ? static_cast<const ExprPending*>(pd) : nullptr;
             if (e && x.temporary && x.t.impl()->handles.load(std::memory_order_relaxed) == 1 &&
                 code.size() + e->code.size() + room <= kMaxCode) {
                 std::vector<int> map(e->leaves.size());
@@ -372,6 +408,7 @@ Tensor ExprPending::compute() const {
 }
 
 Tensor ExprPending::run() const {
+    const double t0 = now_us();
     auto P = std::make_shared<Program>();
     P->code = code;
     P->place = places;
@@ -415,15 +452,46 @@ Tensor ExprPending::run() const {
     int slots = 0;
     for (std::size_t i = 0; i + 1 < K; ++i)
         if (is_transcendental(code[i].op) && P->needs[i]) P->slot[i] = slots++;
-    P->saved.resize(std::size_t(slots) * n);
+    if (slots) P->saved.reset(new real[std::size_t(slots) * n]);
+    // Which registers backward reads: operands of *, / and relu, results of
+    // /, sigmoid, tanh and exp; and, to compute those, their operands.
+    std::vector<char> read(K, 0);
+    auto mark = [&](int o) {
+        if (o >= 0) read[std::size_t(o)] = 1;
+    };
+    for (std::size_t i = 0; i < K; ++i) {
+        const Code c = code[i].op;
+        if (c == Code::Mul || c == Code::Relu) mark(code[i].a);
+        if (c == Code::Mul || c == Code::Div) mark(code[i].b);
+        if (c == Code::Div || is_transcendental(c)) read[i] = 1;
+    }
+    P->again.assign(K, 0);
+    for (std::size_t i = K; i-- > 0;) {
+        const bool kept = P->slot[i] >= 0 || (i + 1 == K && is_transcendental(code[i].op));
+        if (!read[i] || kept) continue;
+        P->again[i] = 1;
+        mark(code[i].a);
+        if (is_binary(code[i].op)) mark(code[i].b);
+    }
+    P->once.assign(L, 0);
+    for (std::size_t j = 0; j < L; ++j) {
+        int uses = 0;
+        for (const Instr& in : code) uses += (in.a == -1 - int(j)) + (is_binary(in.op) && in.b == -1 - int(j));
+        P->once[j] = uses == 1;
+    }
     std::vector<const real*> x(L);
     for (std::size_t j = 0; j < L; ++j) x[j] = leaves[j].data();
     Array y = Array::from_shape(shape);
     real* out = y.data();
+    const double t1 = now_us();
     for_pieces(*P, L + 1, false, [&](std::size_t k0, std::size_t m) {
-        Scratch& S = scratch(K, 0, K);
+        Scratch& S = scratch(*P, K);
         run_piece(*P, x, S, k0, m, out + k0, nullptr);
     });
+    const double t2 = now_us();
+    const int kk = std::min<int>(3, int(K) / 2);
+    g_dbg.t[0][kk] += t1 - t0; g_dbg.n[0][kk]++;
+    g_dbg.t[1][kk] += t2 - t1; g_dbg.n[1][kk]++;
     Reads reads = reads_inputs(~std::uint32_t(0));
     reads.output = is_transcendental(code.back().op);
     return record("elementwise", std::move(y), inputs, [P](TensorImpl& self) { program_backward(*P, self); }, reads);
@@ -442,8 +510,30 @@ Tensor make_pending(std::unique_ptr<Pending> p, const Shape& shape) {
 bool wants(const Tensor& t) { return t.defined() && t.impl()->requires_grad; }
 }  // namespace
 
+// The program of a pending temporary nobody else holds, taken out of it
+// rather than copied; null if there is none. The husk left behind is never
+// read: its only handle is the caller's temporary.
+std::unique_ptr<ExprPending> steal(const Operand& x, std::size_t room, const Tensor* other = nullptr) {
+    TensorImpl* t = x.t.impl();
+    if (!x.temporary || !x.t.is_pending() || t->pending->kind != kExpr ||
+        t->handles.load(std::memory_order_relaxed) != 1 || (other && other->impl() == t))
+        return nullptr;
+    if (static_cast<const ExprPending*>(t->pending.get())->code.size() + room > kMaxCode) return nullptr;
+    std::unique_ptr<ExprPending> p(static_cast<ExprPending*>(t->pending.release()));
+    t->is_pending.store(false, std::memory_order_release);
+    t->value_released = true;  // a read would say so, not see an empty value
+    t->op = "elementwise";
+    return p;
+}
+
 Tensor defer(Code op, const Operand& a, real s) {
-    if (!deferring() || !wants(a.t)) return {};
+    if (!deferring() || !wants(a.t) || a.t.numel() == 0) return {};
+    if (auto P = steal(a, 1)) {
+        const int ra = int(P->code.size()) - 1;
+        P->code.push_back({op, ra, 0, s});
+        const Shape shape = P->shape;
+        return make_pending(std::move(P), shape);
+    }
     auto P = std::make_unique<ExprPending>();
     P->shape = a.t.shape();
     P->n = a.t.numel();
@@ -455,11 +545,17 @@ Tensor defer(Code op, const Operand& a, real s) {
 
 Tensor defer(Code op, const Operand& a, const Operand& b) {
     if (!deferring() || !a.t.defined() || !b.t.defined() || !(wants(a.t) || wants(b.t))) return {};
-    if (a.t.shape() != b.t.shape()) return {};  // broadcasting: the eager op
-    auto P = std::make_unique<ExprPending>();
-    P->shape = a.t.shape();
-    P->n = a.t.numel();
-    const int ra = P->take(a, 2);
+    if (a.t.shape() != b.t.shape() || a.t.numel() == 0) return {};  // broadcasting: the eager op
+    std::unique_ptr<ExprPending> P = steal(a, 2, &b.t);
+    int ra;
+    if (P) {
+        ra = int(P->code.size()) - 1;
+    } else {
+        P = std::make_unique<ExprPending>();
+        P->shape = a.t.shape();
+        P->n = a.t.numel();
+        ra = P->take(a, 2);
+    }
     const int rb = P->take(b, 1);
     P->code.push_back({op, ra, rb, 0});
     const Shape shape = P->shape;
