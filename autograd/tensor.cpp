@@ -336,7 +336,10 @@ real Tensor::at(std::initializer_list<std::size_t> index) const {
     return v.data()[flat];
 }
 
-bool Tensor::requires_grad() const { return checked().requires_grad; }
+bool Tensor::requires_grad() const {
+    if (is_pending()) return impl_->requires_grad;  // known before the value
+    return checked().requires_grad;
+}
 
 Tensor& Tensor::requires_grad_(bool on) {
     if (!checked().is_leaf())
@@ -345,7 +348,7 @@ Tensor& Tensor::requires_grad_(bool on) {
     return *this;
 }
 
-bool Tensor::is_leaf() const { return checked().is_leaf(); }
+bool Tensor::is_leaf() const { return !is_pending() && checked().is_leaf(); }
 bool Tensor::has_grad() const { return checked().has_grad; }
 
 const Array& Tensor::grad() const {

@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <numeric>
@@ -227,8 +225,7 @@ void for_pieces(const Program& P, std::size_t streams, bool serial, Fn&& fn) {
             fn(k0, std::min(kTile, P.run - q * kTile));
         }
     };
-    static const bool force_serial = std::getenv("TG_SERIAL") != nullptr;
-    if (serial || force_serial) {
+    if (serial) {
         body(0, pieces);
         return;
     }
@@ -236,13 +233,9 @@ void for_pieces(const Program& P, std::size_t streams, bool serial, Fn&& fn) {
     parallel_for(pieces, std::max<std::size_t>(1, kElementGrain / (piece * std::max<std::size_t>(streams, 4))), body);
 }
 
-struct DbgT { double t[3][4] = {}; long n[3][4] = {}; ~DbgT() { if (!std::getenv("TG_DBG")) return; for (int a = 0; a < 3; ++a) for (int b = 0; b < 4; ++b) if (n[a][b]) fprintf(stderr, "phase %d K=%d: %.2f us x %ld\n", a, b, t[a][b] / n[a][b], n[a][b]); } };
-DbgT g_dbg;
-inline double now_us() { return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 // The node's backward: per piece, the program's registers, then its
 // instructions in reverse.
 void program_backward(const Program& P, TensorImpl& y) {
-    struct Tm { double t0 = now_us(); int kk; ~Tm() { g_dbg.t[2][kk] += now_us() - t0; g_dbg.n[2][kk]++; } } tm{now_us(), std::min<int>(3, int(P.code.size()) / 2)};
     const std::size_t K = P.code.size(), L = P.place.size(), nin = y.inputs.size();
     std::vector<real*> grad(nin, nullptr);
     std::vector<char> assign(nin, 0);  // the only leaf of a new gradient: written, not added
@@ -408,7 +401,6 @@ Tensor ExprPending::compute() const {
 }
 
 Tensor ExprPending::run() const {
-    const double t0 = now_us();
     auto P = std::make_shared<Program>();
     P->code = code;
     P->place = places;
@@ -483,15 +475,10 @@ Tensor ExprPending::run() const {
     for (std::size_t j = 0; j < L; ++j) x[j] = leaves[j].data();
     Array y = Array::from_shape(shape);
     real* out = y.data();
-    const double t1 = now_us();
     for_pieces(*P, L + 1, false, [&](std::size_t k0, std::size_t m) {
         Scratch& S = scratch(*P, K);
         run_piece(*P, x, S, k0, m, out + k0, nullptr);
     });
-    const double t2 = now_us();
-    const int kk = std::min<int>(3, int(K) / 2);
-    g_dbg.t[0][kk] += t1 - t0; g_dbg.n[0][kk]++;
-    g_dbg.t[1][kk] += t2 - t1; g_dbg.n[1][kk]++;
     Reads reads = reads_inputs(~std::uint32_t(0));
     reads.output = is_transcendental(code.back().op);
     return record("elementwise", std::move(y), inputs, [P](TensorImpl& self) { program_backward(*P, self); }, reads);

@@ -49,6 +49,19 @@ struct Operand {
 void set_elementwise_fusion(bool on);
 bool elementwise_fusion();
 
+// RAII scope: `{ ElementwiseFusion eager(false); ... }` turns fusion off
+// (or on) inside the braces. Process-wide, like set_elementwise_fusion.
+class ElementwiseFusion {
+public:
+    explicit ElementwiseFusion(bool on) : prev_(elementwise_fusion()) { set_elementwise_fusion(on); }
+    ~ElementwiseFusion() { set_elementwise_fusion(prev_); }
+    ElementwiseFusion(const ElementwiseFusion&) = delete;
+    ElementwiseFusion& operator=(const ElementwiseFusion&) = delete;
+
+private:
+    bool prev_;
+};
+
 namespace fusion {
 // The instructions of a program: one per fusible op.
 enum class Code : unsigned char { Add, Sub, Mul, Div, Neg, AddS, MulS, RSubS, Sigmoid, Tanh, Exp, Relu };

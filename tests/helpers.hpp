@@ -103,6 +103,7 @@ void require_throws_with(F&& f, std::initializer_list<const char*> parts) {
 // counted once (an iterative walk: the graphs of long sequences are deep).
 template <class Pred>
 std::size_t count_nodes(const Tensor& root, Pred pred) {
+    root.resolve();  // a pending value's node exists once it is computed
     std::size_t n = 0;
     std::vector<const TensorImpl*> stack{root.impl()};
     std::set<const TensorImpl*> seen;

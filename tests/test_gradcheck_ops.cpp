@@ -113,6 +113,9 @@ TEST_CASE("gradcheck: permute transpose reshape", "[gradcheck]") {
 }
 
 TEST_CASE("gradcheck: slice concat stack split chunk select", "[gradcheck]") {
+    // eagerly, and as views read in place by fused elementwise ops
+    const bool fuse = GENERATE(false, true);
+    ElementwiseFusion mode(fuse);
     Tensor a = rnd({3, 4, 2}, 51), b = rnd({3, 2, 2}, 52), c = rnd({3, 4, 2}, 53);
     CHECK_GRADS([](const V& in) { return slice(in[0], 1, 1, 3); }, a);
     CHECK_GRADS([](const V& in) { return slice(in[0], -1, 1, 2); }, a);
@@ -134,6 +137,45 @@ TEST_CASE("gradcheck: slice concat stack split chunk select", "[gradcheck]") {
         a);
     CHECK_GRADS([](const V& in) { return select(in[0], 2); }, a);
     CHECK_GRADS([](const V& in) { return select(in[0], 0) * select(in[0], 1); }, a);
+}
+
+// Chains of elementwise ops become one `elementwise` node (elementwise.hpp):
+// every instruction, views as operands, a leaf read twice, blocks of one
+// tensor, and rows enough to split among threads.
+TEST_CASE("gradcheck: elementwise programs over every instruction with views and repeated operands", "[gradcheck]") {
+    auto fused_nodes = [](const Tensor& y) {
+        return count_nodes(y, [](const TensorImpl& n) { return n.op && std::string(n.op) == "elementwise"; });
+    };
+    Tensor a = rnd({3, 4}, 81), b = rnd({3, 4}, 82), p = rnd({3, 4}, 83, 0.5, 2.0);
+    Tensor k = rnd_away_from_zero({3, 4}, 84);
+    auto arith = [](const V& in) {  // + - * / unary - and the scalar forms
+        return (in[0] * in[1] - in[0] / in[2]) * real(1.5) + (real(2) - -in[1]) + (in[0] + real(0.25)) / in[2];
+    };
+    auto funcs = [](const V& in) {  // sigmoid tanh exp relu, and x*x (one operand twice)
+        return sigmoid(in[0]) * tanh(in[1]) + exp(in[0] * real(0.5)) - relu(in[2]) * relu(in[2]);
+    };
+    CHECK(fused_nodes(arith({a, b, p})) == 1);
+    CHECK(fused_nodes(funcs({a, b, k})) == 1);
+    CHECK_GRADS(arith, a, b, p);
+    CHECK_GRADS(funcs, a, b, k);
+
+    // LSTM gates: four blocks of one tensor; c kept in a variable, so
+    // computed once and read by the second program
+    auto lstm = [](const V& in) {
+        auto g = chunk(in[0] * real(1), 4, 1);
+        Tensor c = sigmoid(g[1]) * in[1] + sigmoid(g[0]) * tanh(g[2]);
+        return sigmoid(g[3]) * tanh(c) + c;
+    };
+    Tensor gates = rnd({3, 8}, 85), c0 = rnd({3, 2}, 86);
+    CHECK(fused_nodes(lstm({gates, c0})) == 2);  // c and h; the gates read in place
+    CHECK_GRADS(lstm, gates, c0);
+    // enough rows for two threads, and steps of a sequence read in place
+    Tensor big = rnd({70, 4 * 40}, 87), cbig = rnd({70, 40}, 88), seq = rnd({3, 70, 40}, 89);
+    CHECK_GRADS(lstm, big, cbig);
+    CHECK_GRADS([](const V& in) { return tanh(select(in[0], 1) + in[1]) * select(in[0], 2) - select(in[0], 1); }, seq,
+                cbig);
+    // overlapping slices of one tensor: both add into the same elements
+    CHECK_GRADS([](const V& in) { return slice(in[0], 1, 0, 3) * slice(in[0], 1, 1, 4); }, a);
 }
 
 TEST_CASE("gradcheck: index_select (embedding) with repeated ids, where", "[gradcheck]") {
