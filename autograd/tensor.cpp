@@ -242,6 +242,8 @@ void adopt(TensorImpl& t, Tensor&& r) {
 }
 }  // namespace
 
+std::recursive_mutex& pending_mutex() { return g_pending_mutex; }
+
 void track_pending(const ImplPtr& impl) {
     if (t_tracked.size() >= 256) {  // forget the ones computed or gone
         t_tracked.erase(std::remove_if(t_tracked.begin(), t_tracked.end(),

@@ -12,6 +12,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -175,6 +176,10 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 // True if tapegrad told glibc's malloc, at start-up, to keep freed memory for
 // reuse rather than return it to the kernel after every step (tensor.cpp).
 bool keeps_freed_memory();
+
+// Held while a pending value is computed, and by code that reads another
+// tensor's Pending object, which computing it destroys.
+std::recursive_mutex& pending_mutex();
 
 // Register a tensor made pending by this thread: mutable_value() computes
 // every such tensor still pending first, so a later write to one of its

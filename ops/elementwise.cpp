@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -162,6 +163,7 @@ struct Scratch {
     std::vector<real> buf;
     std::vector<char> set;
     std::vector<const real*> reg;  // where register i's values are, this piece
+    std::vector<const real*> adj;  // where register i's adjoint is, this piece
     std::vector<std::size_t> pos;  // where leaf j's are in its buffer, this piece
     real* tile(std::size_t i) { return buf.data() + i * kTile; }
 };
@@ -171,8 +173,9 @@ Scratch& scratch(const Program& P, std::size_t tiles) {
     Scratch& s = t_scratch;
     const std::size_t K = P.code.size(), L = P.place.size();
     if (s.buf.size() < tiles * kTile) s.buf.resize(tiles * kTile);
-    if (s.set.size() < K + L) s.set.resize(K + L);
+    if (s.set.size() < L) s.set.resize(L);
     if (s.reg.size() < K) s.reg.resize(K);
+    if (s.adj.size() < K) s.adj.resize(K);
     if (s.pos.size() < L) s.pos.resize(L);
     return s;
 }
@@ -233,29 +236,61 @@ void for_pieces(const Program& P, std::size_t streams, bool serial, Fn&& fn) {
     parallel_for(pieces, std::max<std::size_t>(1, kElementGrain / (piece * std::max<std::size_t>(streams, 4))), body);
 }
 
+// How backward writes an input's gradient.
+struct GradTarget {
+    real* data = nullptr;  // null: the input wants none
+    bool assign = false;   // new buffer: a leaf's first write sets, not adds
+    // A new buffer read as column blocks of rows `stride` wide: each piece
+    // zeroes the rest of its row first (not the whole buffer up front),
+    // on the thread that then writes the blocks.
+    std::size_t stride = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> blocks;  // [begin, end) columns, sorted
+};
+
+// The leaves of input i, if they are disjoint column blocks of whole rows
+// one piece long: its sorted blocks and row width, else nothing.
+bool column_blocks(const Program& P, std::size_t i, std::size_t numel, GradTarget& t) {
+    if (P.run > kTile) return false;
+    for (std::size_t j = 0; j < P.place.size(); ++j) {
+        if (P.input[j] != i) continue;
+        const Place& p = P.place[j];
+        if (p.seg != P.run || p.offset + p.seg > p.stride || (t.stride && p.stride != t.stride)) return false;
+        t.stride = p.stride;
+        t.blocks.emplace_back(p.offset, p.offset + p.seg);
+    }
+    if (!t.stride || numel != P.n / P.run * t.stride) return false;
+    std::sort(t.blocks.begin(), t.blocks.end());
+    for (std::size_t k = 1; k < t.blocks.size(); ++k)
+        if (t.blocks[k - 1].second > t.blocks[k].first) return false;
+    return true;
+}
+
 // The node's backward: per piece, the program's registers, then its
-// instructions in reverse.
+// instructions in reverse. Every register is read by one instruction (a
+// pending program is taken over once), so its adjoint is written once: an
+// add hands its adjoint to its operands as it is, with no copy.
 void program_backward(const Program& P, TensorImpl& y) {
     const std::size_t K = P.code.size(), L = P.place.size(), nin = y.inputs.size();
-    std::vector<real*> grad(nin, nullptr);
-    std::vector<char> assign(nin, 0);  // the only leaf of a new gradient: written, not added
+    std::vector<GradTarget> out(nin);
     for (std::size_t i = 0; i < nin; ++i) {
         TensorImpl& X = *y.inputs[i];
         if (!X.requires_grad) continue;
+        GradTarget& t = out[i];
         std::size_t leaves = 0, whole = 0;
         for (std::size_t j = 0; j < L; ++j)
             if (P.input[j] == i) {
                 ++leaves;
                 whole += P.place[j].offset == 0 && P.place[j].seg == P.n && X.value.size() == P.n;
             }
-        if (!X.has_grad && leaves == 1 && whole == 1) {
+        if (!X.has_grad && ((leaves == 1 && whole == 1) || column_blocks(P, i, X.value.size(), t))) {
             X.grad = Array::from_shape(X.value.shape());
             X.has_grad = true;
-            assign[i] = 1;
+            t.assign = true;
         } else {
+            t.stride = 0;
             grad_buffer(X);
         }
-        grad[i] = X.grad.data();
+        t.data = X.grad.data();
     }
     std::vector<const real*> x(L);
     for (std::size_t j = 0; j < L; ++j) x[j] = y.inputs[P.input[j]]->value.data();
@@ -264,44 +299,65 @@ void program_backward(const Program& P, TensorImpl& y) {
     for_pieces(P, L + 2, !P.parallel, [&](std::size_t k0, std::size_t m) {
         Scratch& S = scratch(P, 2 * K + L);
         run_piece(P, x, S, k0, m, nullptr, value);
-        real* adj = S.tile(K);       // K registers' adjoints
-        real* ladj = S.tile(2 * K);  // L leaves' adjoints
-        char* set = S.set.data();    // K then L flags
-        std::fill(set, set + K + L, char(0));
-        for (std::size_t j = 0; j < L; ++j)  // written in place: added to what is there, unless new
-            if (P.once[j] && grad[P.input[j]]) set[K + j] = !assign[P.input[j]];
+        for (const GradTarget& t : out)
+            if (t.stride) {  // zero this row but for the blocks written below
+                real* row = t.data + k0 / P.run * t.stride;
+                std::size_t c = 0;
+                for (const auto& [b, e] : t.blocks) {
+                    std::fill(row + c, row + b, real(0));
+                    c = e;
+                }
+                std::fill(row + c, row + t.stride, real(0));
+            }
+        real* adj = S.tile(K);       // registers' adjoints, where computed
+        real* ladj = S.tile(2 * K);  // leaves' adjoints, for leaves read more than once
+        char* set = S.set.data();    // per leaf: its adjoint holds something
+        for (std::size_t j = 0; j < L; ++j)  // read once: written in place, added unless new
+            set[j] = P.once[j] && out[P.input[j]].data && !out[P.input[j]].assign;
+        const real** adjp = S.adj.data();
+        adjp[K - 1] = dy + k0;
         for (std::size_t i = K; i-- > 0;) {
-            if (i + 1 < K && !set[i]) continue;
+            if (!P.needs[i]) continue;
             const Instr& in = P.code[i];
-            const real* g = i + 1 == K ? dy + k0 : adj + i * kTile;
+            const real* g = adjp[i];
+            char fresh = 0, fresh_b = 0;  // a register's adjoint is set, never added to
             auto target = [&](int o, char*& flag) -> real* {
                 if (o >= 0) {
-                    flag = set + o;
-                    return P.needs[std::size_t(o)] ? adj + std::size_t(o) * kTile : nullptr;
+                    flag = o == in.a ? &fresh : &fresh_b;
+                    if (!P.needs[std::size_t(o)]) return nullptr;
+                    adjp[o] = adj + std::size_t(o) * kTile;
+                    return adj + std::size_t(o) * kTile;
                 }
                 const std::size_t j = std::size_t(-1 - o);
-                flag = set + K + j;
+                flag = set + j;
                 if (!P.leaf_needs[j]) return nullptr;
-                return P.once[j] ? grad[P.input[j]] + S.pos[j] : ladj + j * kTile;
+                return P.once[j] ? out[P.input[j]].data + S.pos[j] : ladj + j * kTile;
             };
+            // an add hands its adjoint to a register operand as it is
+            const bool through = in.op == Code::Add || in.op == Code::AddS || in.op == Code::Sub;
+            const bool a_through = through && in.a >= 0;
+            const bool b_through = (in.op == Code::Add) && in.b >= 0;
+            if (a_through) adjp[in.a] = g;
+            if (b_through) adjp[in.b] = g;
             char* fa = nullptr;
             char* fb = nullptr;
-            char dummy = 0;
-            real* da = target(in.a, fa);
-            real* db = is_binary(in.op) ? target(in.b, fb) : nullptr;
+            real* da = a_through ? nullptr : target(in.a, fa);
+            real* db = is_binary(in.op) && !b_through ? target(in.b, fb) : nullptr;
+            if (!da && !db) continue;
             const real* a = operand(in.a, x, S);
             const real* b = is_binary(in.op) ? operand(in.b, x, S) : nullptr;
+            char dummy = 0;
             backward(in, a, b, S.reg[i], g, da, fa ? *fa : dummy, db, fb ? *fb : dummy, m);
         }
         for (std::size_t j = 0; j < L; ++j) {
-            const std::size_t i = P.input[j];
-            if (!grad[i] || (P.once[j] && set[K + j])) continue;
-            real* __restrict d = grad[i] + S.pos[j];
+            const GradTarget& t = out[P.input[j]];
+            if (!t.data || (P.once[j] && set[j])) continue;
+            real* __restrict d = t.data + S.pos[j];
             const real* __restrict v = ladj + j * kTile;
-            if (assign[i]) {
-                if (set[K + j]) std::copy(v, v + m, d);
+            if (t.assign) {
+                if (set[j]) std::copy(v, v + m, d);
                 else std::fill(d, d + m, real(0));
-            } else if (set[K + j]) {
+            } else if (set[j]) {
                 for (std::size_t k = 0; k < m; ++k) d[k] += v[k];
             }
         }
@@ -345,7 +401,9 @@ struct ExprPending final : Pending {
     // The operand's register or leaf: a pending temporary's program is taken
     // over, a pending view read in place, any other pending value computed.
     int take(const Operand& x, std::size_t room) {
-        if (x.t.is_pending()) {
+        std::unique_lock<std::recursive_mutex> lock(pending_mutex(), std::defer_lock);
+        if (x.t.is_pending()) lock.lock();
+        if (x.t.is_pending()) {  // still, now that no other thread can compute it
             const Pending* pd = x.t.impl()->pending.get();
             if (pd->kind == kView) {
                 auto* v = static_cast<const ViewPending*>(pd);
@@ -502,7 +560,9 @@ bool wants(const Tensor& t) { return t.defined() && t.impl()->requires_grad; }
 // read: its only handle is the caller's temporary.
 std::unique_ptr<ExprPending> steal(const Operand& x, std::size_t room, const Tensor* other = nullptr) {
     TensorImpl* t = x.t.impl();
-    if (!x.temporary || !x.t.is_pending() || t->pending->kind != kExpr ||
+    if (!x.temporary || !x.t.is_pending()) return nullptr;
+    std::lock_guard<std::recursive_mutex> lock(pending_mutex());
+    if (!x.t.is_pending() || t->pending->kind != kExpr ||
         t->handles.load(std::memory_order_relaxed) != 1 || (other && other->impl() == t))
         return nullptr;
     if (static_cast<const ExprPending*>(t->pending.get())->code.size() + room > kMaxCode) return nullptr;
