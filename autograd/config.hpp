@@ -4,7 +4,9 @@
 // for precise gradient checks). Each flavour lives in its own inline namespace
 // so the two can never be mixed up at link time.
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <xtensor/xarray.hpp>
 
 #ifdef TAPEGRAD_DOUBLE
@@ -22,8 +24,26 @@ using real = double;
 using real = float;
 #endif
 
+// Buffers start on a cache line. Ops split a batch's rows between threads;
+// a buffer at an arbitrary 16-byte offset would put the boundary between
+// two threads' rows inside a cache line both of them write.
+template <class T>
+struct CacheLineAllocator {
+    using value_type = T;
+    static constexpr std::align_val_t kAlign{64};
+    CacheLineAllocator() = default;
+    template <class U>
+    CacheLineAllocator(const CacheLineAllocator<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+    void deallocate(T* p, std::size_t) { ::operator delete(p, kAlign); }
+    template <class U>
+    bool operator==(const CacheLineAllocator<U>&) const { return true; }
+    template <class U>
+    bool operator!=(const CacheLineAllocator<U>&) const { return false; }
+};
+
 // Every tensor value is a contiguous row-major array.
-using Array = xt::xarray<real, xt::layout_type::row_major>;
+using Array = xt::xarray<real, xt::layout_type::row_major, CacheLineAllocator<real>>;
 using Shape = Array::shape_type;
 // Integer ids (token ids, class targets), any shape.
 using Index = std::int64_t;
