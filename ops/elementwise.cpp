@@ -390,6 +390,10 @@ struct ExprPending final : Pending {
     std::vector<Instr> code;
     std::size_t n = 0;
     Shape shape;
+    // A slice of a pending program: the same instructions over the slice of
+    // each operand. Each use takes it over, even from a variable -- a chunk
+    // of gates computed where it is read, each element still once per use.
+    bool sliced = false;
 
     int leaf(const Tensor& t, const Place& p) {
         for (std::size_t j = 0; j < leaves.size(); ++j)
@@ -410,7 +414,7 @@ struct ExprPending final : Pending {
                 return leaf(v->base, v->place);
             }
             auto* e = pd->kind == kExpr ? static_cast<const ExprPending*>(pd) : nullptr;
-            if (e && x.temporary && x.t.impl()->handles.load(std::memory_order_relaxed) == 1 &&
+            if (e && (e->sliced || (x.temporary && x.t.impl()->handles.load(std::memory_order_relaxed) == 1)) &&
                 code.size() + e->code.size() + room <= kMaxCode) {
                 std::vector<int> map(e->leaves.size());
                 for (std::size_t j = 0; j < map.size(); ++j) map[j] = leaf(e->leaves[j], e->places[j]);
@@ -612,6 +616,26 @@ Tensor defer(Code op, const Operand& a, const Operand& b) {
 Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t seg, std::size_t stride,
             std::ptrdiff_t axis, std::size_t start, std::size_t end) {
     if (!deferring() || !wants(x) || seg == 0) return {};
+    if (x.is_pending()) {
+        std::lock_guard<std::recursive_mutex> lock(pending_mutex());
+        const Pending* pd = x.is_pending() ? x.impl()->pending.get() : nullptr;
+        if (pd && pd->kind == kExpr) {  // a slice of a program over contiguous operands: the program over slices
+            auto* e = static_cast<const ExprPending*>(pd);
+            bool contiguous = true;
+            for (const Place& p : e->places) contiguous = contiguous && p.seg == e->n;
+            if (contiguous) {
+                auto E = std::make_unique<ExprPending>();
+                E->leaves = e->leaves;
+                for (const Place& p : e->places) E->places.push_back(Place{p.offset + offset, seg, stride});
+                E->code = e->code;
+                E->shape = shape;
+                E->n = 1;
+                for (std::size_t d : shape) E->n *= d;
+                E->sliced = true;
+                return make_pending(std::move(E), shape);
+            }
+        }
+    }
     x.resolve();  // a view reads a computed buffer
     auto V = std::make_unique<ViewPending>();
     V->base = x;
