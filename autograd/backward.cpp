@@ -93,7 +93,7 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
                 n.graph_freed = true;
             }
             if (!n.retains_grad) {  // intermediate gradients are not kept unless asked
-                n.grad = Array();
+                n.grad = no_elements();
                 n.has_grad = false;
             }
             p.reset();  // frees the node now if nothing else holds it

@@ -367,7 +367,7 @@ Tensor Tensor::grad_tensor() const { return Tensor(grad()); }
 
 void Tensor::zero_grad() {
     checked();
-    impl_->grad = Array();
+    impl_->grad = no_elements();
     impl_->has_grad = false;
 }
 

@@ -45,9 +45,13 @@ struct Pending {
     virtual Tensor compute() const = 0;
 };
 
+// An array of no elements, which allocates nothing. (A default Array is
+// 0-D with one element: a heap allocation for every gradient slot.)
+inline Array no_elements() { return Array(Shape{0}); }
+
 struct TensorImpl {
-    Array value;
-    Array grad;               // meaningful only when has_grad
+    Array value = no_elements();
+    Array grad = no_elements();  // meaningful only when has_grad
     bool has_grad = false;
     bool requires_grad = false;
     bool retains_grad = false;  // keep grad of a non-leaf after backward

@@ -367,6 +367,8 @@ void program_backward(const Program& P, TensorImpl& y) {
 // ------------------------------------------------------------ pending kinds
 enum Kind { kView = 1, kExpr = 2 };
 
+bool is_leaf_tensor(const Tensor& t) { return !t.is_pending() && t.impl()->op == nullptr; }
+
 struct ViewPending final : Pending {
     ViewPending() : Pending(kView) {}
     Tensor base;
@@ -429,6 +431,12 @@ struct ExprPending final : Pending {
             x.t.resolve();
         }
         return leaf(x.t, Place{0, n, n});
+    }
+
+    bool reads_leaf() const {
+        for (const Tensor& t : leaves)
+            if (is_leaf_tensor(t)) return true;
+        return false;
     }
 
     Tensor compute() const override;
@@ -546,13 +554,16 @@ Tensor ExprPending::run() const {
     return record("elementwise", std::move(y), inputs, [P](TensorImpl& self) { program_backward(*P, self); }, reads);
 }
 
-Tensor make_pending(std::unique_ptr<Pending> p, const Shape& shape) {
+// `reads_leaf`: some operand is a leaf (a parameter, an input), which
+// mutable_value() may overwrite; only then is the pending value tracked
+// (track_pending). Op outputs are not written in place by the library.
+Tensor make_pending(std::unique_ptr<Pending> p, const Shape& shape, bool reads_leaf) {
     auto impl = std::make_shared<TensorImpl>();
     impl->pending_shape = shape;
     impl->requires_grad = true;
     impl->pending = std::move(p);
     impl->is_pending.store(true, std::memory_order_release);
-    track_pending(impl);
+    if (reads_leaf) track_pending(impl);
     return Tensor(std::move(impl));
 }
 
@@ -583,7 +594,8 @@ Tensor defer(Code op, const Operand& a, real s) {
         const int ra = int(P->code.size()) - 1;
         P->code.push_back({op, ra, 0, s});
         const Shape shape = P->shape;
-        return make_pending(std::move(P), shape);
+        const bool leaf = P->reads_leaf();
+        return make_pending(std::move(P), shape, leaf);
     }
     auto P = std::make_unique<ExprPending>();
     P->shape = a.t.shape();
@@ -591,7 +603,8 @@ Tensor defer(Code op, const Operand& a, real s) {
     const int ra = P->take(a, 1);
     P->code.push_back({op, ra, 0, s});
     const Shape shape = P->shape;
-    return make_pending(std::move(P), shape);
+    const bool leaf = P->reads_leaf();
+    return make_pending(std::move(P), shape, leaf);
 }
 
 Tensor defer(Code op, const Operand& a, const Operand& b) {
@@ -610,7 +623,8 @@ Tensor defer(Code op, const Operand& a, const Operand& b) {
     const int rb = P->take(b, 1);
     P->code.push_back({op, ra, rb, 0});
     const Shape shape = P->shape;
-    return make_pending(std::move(P), shape);
+    const bool leaf = P->reads_leaf();
+    return make_pending(std::move(P), shape, leaf);
 }
 
 Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t seg, std::size_t stride,
@@ -632,7 +646,8 @@ Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t
                 E->n = 1;
                 for (std::size_t d : shape) E->n *= d;
                 E->sliced = true;
-                return make_pending(std::move(E), shape);
+                const bool leaf = E->reads_leaf();
+                return make_pending(std::move(E), shape, leaf);
             }
         }
     }
@@ -643,7 +658,7 @@ Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t
     V->axis = axis;
     V->start = start;
     V->end = end;
-    return make_pending(std::move(V), shape);
+    return make_pending(std::move(V), shape, is_leaf_tensor(x));
 }
 
 }  // namespace fusion

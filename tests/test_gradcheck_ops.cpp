@@ -164,10 +164,10 @@ TEST_CASE("gradcheck: elementwise programs over every instruction with views and
     auto lstm = [](const V& in) {
         auto g = chunk(in[0] * real(1), 4, 1);
         Tensor c = sigmoid(g[1]) * in[1] + sigmoid(g[0]) * tanh(g[2]);
-        return sigmoid(g[3]) * tanh(c) + c;
+        return sigmoid(g[3]) * tanh(c) + c + g[0] * real(0.5);  // g[0] read twice
     };
     Tensor gates = rnd({3, 8}, 85), c0 = rnd({3, 2}, 86);
-    CHECK(fused_nodes(lstm({gates, c0})) == 2);  // c and h; the gates read in place
+    CHECK(fused_nodes(lstm({gates, c0})) == 2);  // c and h, each reading its blocks of in[0] * 1
     CHECK_GRADS(lstm, gates, c0);
     // enough rows for two threads, and steps of a sequence read in place
     Tensor big = rnd({70, 4 * 40}, 87), cbig = rnd({70, 40}, 88), seq = rnd({3, 70, 40}, 89);
