@@ -26,8 +26,9 @@
 // view, is computed by the eager op itself, so it records the same node
 // ("tanh", "select", ...) as without fusion.
 //
-// Values are exactly the eager ops' (the same kernels, in the same order);
-// gradients agree to rounding. Nothing is deferred with grad mode off, in
+// Values and gradients agree with the eager ops' to rounding: the same
+// formulas, though a piece's tail may take the scalar exp where the eager
+// op took the vector one. Nothing is deferred with grad mode off, in
 // anomaly mode, or after set_elementwise_fusion(false) (or the environment
 // variable TAPEGRAD_FUSION=0).
 

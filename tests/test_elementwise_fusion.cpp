@@ -43,8 +43,8 @@ Grads run_lstm(bool fuse) {
 
 TEST_CASE("a fused LSTM step has the eager values and gradients", "[fusion]") {
     const Grads eager = run_lstm(false), fused = run_lstm(true);
-    CHECK(fused.loss == eager.loss);  // the same kernels in the same order
     const double tol = kDouble ? 1e-12 : 1e-5;
+    CHECK(close(fused.loss, eager.loss, tol));  // the same formulas; a tail may take the scalar exp
     CHECK(close(fused.dW, eager.dW, tol));
     CHECK(close(fused.dU, eager.dU, tol));
     CHECK(close(fused.db, eager.db, tol));
@@ -155,7 +155,7 @@ TEST_CASE("a long chain of temporaries is cut into programs of bounded length", 
     Tensor y2 = x2;
     for (int i = 0; i < 200; ++i) y2 = tanh(y2) * real(1.001);
     sum(y2).backward();
-    CHECK(y.value() == y2.value());
+    CHECK(close(y.value(), y2.value(), kDouble ? 1e-12 : 1e-5));
     CHECK(close(x.grad(), x2.grad(), kDouble ? 1e-12 : 1e-5));
 }
 
