@@ -10,16 +10,22 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 bool is_grad_enabled();
 void set_grad_enabled(bool enabled);
 
-// RAII scope: `{ NoGradGuard g; ... }` records nothing inside the braces.
-class NoGradGuard {
+// RAII scope: grad mode on or off inside the braces, as it was after them.
+class GradModeGuard {
 public:
-    NoGradGuard() : prev_(is_grad_enabled()) { set_grad_enabled(false); }
-    ~NoGradGuard() { set_grad_enabled(prev_); }
-    NoGradGuard(const NoGradGuard&) = delete;
-    NoGradGuard& operator=(const NoGradGuard&) = delete;
+    explicit GradModeGuard(bool enabled) : prev_(is_grad_enabled()) { set_grad_enabled(enabled); }
+    ~GradModeGuard() { set_grad_enabled(prev_); }
+    GradModeGuard(const GradModeGuard&) = delete;
+    GradModeGuard& operator=(const GradModeGuard&) = delete;
 
 private:
     bool prev_;
+};
+
+// `{ NoGradGuard g; ... }` records nothing inside the braces.
+class NoGradGuard : public GradModeGuard {
+public:
+    NoGradGuard() : GradModeGuard(false) {}
 };
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

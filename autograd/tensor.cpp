@@ -263,15 +263,10 @@ void Tensor::resolve() const {
     if (!t.is_pending.load(std::memory_order_acquire)) return;  // another thread did it
     // Pending tensors are made only while recording; computed later, they
     // are recorded all the same, whatever the grad mode is by then.
-    const bool mode = is_grad_enabled();
-    set_grad_enabled(true);
-    try {
+    {
+        GradModeGuard recording(true);
         adopt(t, t.pending->compute());
-    } catch (...) {
-        set_grad_enabled(mode);
-        throw;
     }
-    set_grad_enabled(mode);
     t.pending.reset();
     t.is_pending.store(false, std::memory_order_release);
 }

@@ -367,8 +367,6 @@ void program_backward(const Program& P, TensorImpl& y) {
 // ------------------------------------------------------------ pending kinds
 enum Kind { kView = 1, kExpr = 2 };
 
-bool is_leaf_tensor(const Tensor& t) { return !t.is_pending() && t.impl()->op == nullptr; }
-
 struct ViewPending final : Pending {
     ViewPending() : Pending(kView) {}
     Tensor base;
@@ -435,7 +433,7 @@ struct ExprPending final : Pending {
 
     bool reads_leaf() const {
         for (const Tensor& t : leaves)
-            if (is_leaf_tensor(t)) return true;
+            if (t.is_leaf()) return true;
         return false;
     }
 
@@ -567,13 +565,10 @@ Tensor make_pending(std::unique_ptr<Pending> p, const Shape& shape, bool reads_l
     return Tensor(std::move(impl));
 }
 
-bool wants(const Tensor& t) { return t.defined() && t.impl()->requires_grad; }
-}  // namespace
-
 // The program of a pending temporary nobody else holds, taken out of it
 // rather than copied; null if there is none. The husk left behind is never
 // read: its only handle is the caller's temporary.
-std::unique_ptr<ExprPending> steal(const Operand& x, std::size_t room, const Tensor* other = nullptr) {
+std::unique_ptr<ExprPending> steal(const Operand& x, std::size_t room, const Tensor* other) {
     TensorImpl* t = x.t.impl();
     if (!x.temporary || !x.t.is_pending()) return nullptr;
     std::lock_guard<std::recursive_mutex> lock(pending_mutex());
@@ -588,48 +583,48 @@ std::unique_ptr<ExprPending> steal(const Operand& x, std::size_t room, const Ten
     return p;
 }
 
-Tensor defer(Code op, const Operand& a, real s) {
-    if (!deferring() || !wants(a.t) || a.t.numel() == 0) return {};
-    if (auto P = steal(a, 1)) {
-        const int ra = int(P->code.size()) - 1;
-        P->code.push_back({op, ra, 0, s});
-        const Shape shape = P->shape;
-        const bool leaf = P->reads_leaf();
-        return make_pending(std::move(P), shape, leaf);
+// A program whose last register (ra) is a's value: a pending temporary's
+// own, taken over, or a new one reading a.
+std::unique_ptr<ExprPending> begin(const Operand& a, std::size_t room, const Tensor* other, int& ra) {
+    if (auto P = steal(a, room, other)) {
+        ra = int(P->code.size()) - 1;
+        return P;
     }
     auto P = std::make_unique<ExprPending>();
     P->shape = a.t.shape();
     P->n = a.t.numel();
-    const int ra = P->take(a, 1);
-    P->code.push_back({op, ra, 0, s});
+    ra = P->take(a, room);
+    return P;
+}
+
+// The program with its last instruction, as a pending tensor.
+Tensor finish(std::unique_ptr<ExprPending> P, const Instr& in) {
+    P->code.push_back(in);
     const Shape shape = P->shape;
     const bool leaf = P->reads_leaf();
     return make_pending(std::move(P), shape, leaf);
 }
+}  // namespace
+
+Tensor defer(Code op, const Operand& a, real s) {
+    if (!deferring() || !needs_record({&a.t}) || a.t.numel() == 0) return {};
+    int ra;
+    auto P = begin(a, 1, nullptr, ra);
+    return finish(std::move(P), {op, ra, 0, s});
+}
 
 Tensor defer(Code op, const Operand& a, const Operand& b) {
-    if (!deferring() || !a.t.defined() || !b.t.defined() || !(wants(a.t) || wants(b.t))) return {};
+    if (!deferring() || !a.t.defined() || !b.t.defined() || !needs_record({&a.t, &b.t})) return {};
     if (a.t.shape() != b.t.shape() || a.t.numel() == 0) return {};  // broadcasting: the eager op
-    std::unique_ptr<ExprPending> P = steal(a, 2, &b.t);
     int ra;
-    if (P) {
-        ra = int(P->code.size()) - 1;
-    } else {
-        P = std::make_unique<ExprPending>();
-        P->shape = a.t.shape();
-        P->n = a.t.numel();
-        ra = P->take(a, 2);
-    }
+    auto P = begin(a, 2, &b.t, ra);
     const int rb = P->take(b, 1);
-    P->code.push_back({op, ra, rb, 0});
-    const Shape shape = P->shape;
-    const bool leaf = P->reads_leaf();
-    return make_pending(std::move(P), shape, leaf);
+    return finish(std::move(P), {op, ra, rb, 0});
 }
 
 Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t seg, std::size_t stride,
             std::ptrdiff_t axis, std::size_t start, std::size_t end) {
-    if (!deferring() || !wants(x) || seg == 0) return {};
+    if (!deferring() || !needs_record({&x}) || seg == 0) return {};
     if (x.is_pending()) {
         std::lock_guard<std::recursive_mutex> lock(pending_mutex());
         const Pending* pd = x.is_pending() ? x.impl()->pending.get() : nullptr;
@@ -658,7 +653,7 @@ Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t
     V->axis = axis;
     V->start = start;
     V->end = end;
-    return make_pending(std::move(V), shape, is_leaf_tensor(x));
+    return make_pending(std::move(V), shape, x.is_leaf());
 }
 
 }  // namespace fusion
