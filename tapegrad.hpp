@@ -19,7 +19,6 @@
 #include "ops/broadcast.hpp"
 #include "ops/dropout.hpp"
 #include "ops/elementwise.hpp"
-#include "ops/gates.hpp"
 #include "ops/index.hpp"
 #include "ops/linear.hpp"
 #include "ops/loss.hpp"

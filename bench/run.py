@@ -18,13 +18,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = [  # (name, PyTorch counterpart or None, description)
     ("lstm128", "lstm128", "char-LM, built-in LSTM, H=128"),
     ("lstm128_cell", "lstm128_cell", "char-LM, user-defined LSTM cell, H=128"),
-    ("lstm128_fused", "lstm128_cell", "the same user cell, fused ops (ops/fused.hpp), H=128"),
-    ("lstm128_hoisted", "lstm128_cell", "the fused user cell with its input projection hoisted, H=128"),
+    ("lstm128_hoisted", "lstm128_cell", "the same user cell, input projection hoisted (project_inputs), H=128"),
     ("floor128", None, "hand-fused LSTM floor, H=128 (no optimizer)"),
     ("lstm512", "lstm512", "char-LM, built-in LSTM, H=512"),
     ("lstm512_cell", "lstm512_cell", "char-LM, user-defined LSTM cell, H=512"),
-    ("lstm512_fused", "lstm512_cell", "the same user cell, fused ops (ops/fused.hpp), H=512"),
-    ("lstm512_hoisted", "lstm512_cell", "the fused user cell with its input projection hoisted, H=512"),
+    ("lstm512_hoisted", "lstm512_cell", "the same user cell, input projection hoisted (project_inputs), H=512"),
     ("floor512", None, "hand-fused LSTM floor, H=512 (no optimizer)"),
     ("seq2seq", "seq2seq", "seq2seq GRU + Luong general attention"),
 ]

@@ -6,7 +6,6 @@
 #include <tapegrad.hpp>
 
 #include "floor.hpp"
-#include <ops/fused.hpp>
 #include <ops/gemm.hpp>
 
 namespace bench {
@@ -21,14 +20,11 @@ IndexArray random_ids(std::size_t T, std::size_t B, std::size_t vocab, Generator
     return ids;
 }
 
-// An LSTM cell the way a user would write it: every gate from ops, no input
-// projection hoisted out of the time loop. Fused: the same equations
-// through tapegrad's fusing ops, the gate sum in one linear_add and the
-// elementwise math in two fused ops (ops/fused.hpp) reading the gates in
-// place. Hoisted: fused, and W_ih x + b for all steps in one GEMM
-// (project_inputs), each step reading its slice in place (step_at) -- the
-// structure of the built-in layer.
-enum class CellStyle { Ops, Fused, Hoisted };
+// An LSTM cell the way a user would write it: the equations op by op, with
+// named gates. Hoisted: the same cell with its input projection W_ih x + b
+// for all steps in one GEMM (project_inputs), the structure of the built-in
+// layer; otherwise each step multiplies its own x_t.
+enum class CellStyle { Ops, Hoisted };
 
 class UserLSTMCell : public nn::RecurrentCell {
 public:
@@ -45,28 +41,15 @@ public:
         return style_ == CellStyle::Hoisted ? linear(xs, W_ih, b) : xs;
     }
     nn::State step(const Tensor& x, const nn::State& s) const override {
-        if (style_ == CellStyle::Ops) {
-            auto g = chunk(linear(x, W_ih, b) + linear(s[0], W_hh), 4, 1);
-            Tensor c = sigmoid(g[1]) * s[1] + sigmoid(g[0]) * tanh(g[2]);
-            return {sigmoid(g[3]) * tanh(c), c};
-        }
-        // the sum of the two products in one pass: W_hh h added onto W_ih x + b
-        // (which x already is when hoisted)
         Tensor xw = style_ == CellStyle::Hoisted ? x : linear(x, W_ih, b);
-        return gate_math(linear_add(xw, s[0], W_hh), s);
-    }
-    nn::State step_at(const Tensor& projected, std::size_t t, const nn::State& s) const override {
-        if (style_ != CellStyle::Hoisted) return RecurrentCell::step_at(projected, t, s);
-        return gate_math(linear_add(projected, t, s[0], W_hh), s);  // step t read where it lies
+        auto a = chunk(xw + linear(s[0], W_hh), 4, 1);
+        Tensor i = sigmoid(a[0]), f = sigmoid(a[1]), g = tanh(a[2]), o = sigmoid(a[3]);
+        Tensor c = f * s[1] + i * g;
+        return {o * tanh(c), c};
     }
     Tensor W_ih, W_hh, b;
 
 private:
-    static nn::State gate_math(const Tensor& gates, const nn::State& s) {
-        Tensor c = fused("user_c", [](auto i, auto f, auto g, auto c) { return sigmoid(f) * c + sigmoid(i) * tanh(g); },
-                         block(gates, 0, 4), block(gates, 1, 4), block(gates, 2, 4), s[1]);
-        return {fused("user_h", [](auto o, auto c) { return sigmoid(o) * tanh(c); }, block(gates, 3, 4), c), c};
-    }
     CellStyle style_;
 };
 
@@ -147,11 +130,11 @@ double charlm_flops(std::size_t T, std::size_t H) {
 Workload make_workload(const std::string& name, std::size_t T_override) {
     auto gen = std::make_shared<Generator>(1234);
     const bool lstm = name.rfind("lstm128", 0) == 0 || name.rfind("lstm512", 0) == 0;
-    const std::string kind = lstm && name.size() > 7 ? name.substr(7) : "";  // "", "_cell", "_fused", "_hoisted"
-    if (lstm && (kind.empty() || kind == "_cell" || kind == "_fused" || kind == "_hoisted")) {
+    const std::string kind = lstm && name.size() > 7 ? name.substr(7) : "";  // "", "_cell", "_hoisted"
+    if (lstm && (kind.empty() || kind == "_cell" || kind == "_hoisted")) {
         const std::size_t H = name.find("512") != std::string::npos ? 512 : 128;
         const std::size_t T = T_override ? T_override : 64;
-        const CellStyle style = kind == "_hoisted" ? CellStyle::Hoisted : kind == "_fused" ? CellStyle::Fused : CellStyle::Ops;
+        const CellStyle style = kind == "_hoisted" ? CellStyle::Hoisted : CellStyle::Ops;
         auto model = std::make_shared<CharLM>(H, !kind.empty(), style, *gen);
         auto x = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         auto y = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "init.hpp"
-#include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 
 namespace tapegrad {
@@ -34,13 +33,6 @@ Tensor RecurrentCell::default_param(const Shape& shape, Generator& gen) const {
     const real k = real(1) / std::sqrt(real(hidden_size_));
     init::uniform_(t, -k, k, gen);
     return t;
-}
-
-State RecurrentCell::step_at(const Tensor& projected, std::size_t t, const State& state) const {
-    // Inside the sequence layer's loop: a step input its linear() calls hoist
-    StepInputs* steps = StepInputs::innermost();
-    if (steps && steps->sequence().impl() == projected.impl()) return step(steps->at(t), state);
-    return step(select(projected, t), state);
 }
 
 void RecurrentCell::check_state(const char* who, const Tensor& x_t, const State& state) const {

@@ -30,12 +30,9 @@ public:
 
     // [T, B, input_size] -> [T, B, whatever step() expects]; identity by default.
     virtual Tensor project_inputs(const Tensor& xs) const { return xs; }
-    // One step on a projected input slice [B, ...].
-    virtual State step(const Tensor& x_t, const State& state) const = 0;
-    // The same step on slice t of all steps' projected inputs [T, B, ...]:
-    // what the sequence layer calls. By default step(select(projected, t));
-    // a cell may read the slice in place instead (LSTMCell does).
-    virtual State step_at(const Tensor& projected, std::size_t t, const State& state) const;
+    // One step on a projected input slice [B, ...]: select(projected, t),
+    // which the ops read in place.
+    virtual State step(const Tensor& x_proj, const State& state) const = 0;
 
     // A zero state for a batch of B.
     State initial_state(std::size_t batch) const;

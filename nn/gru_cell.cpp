@@ -1,7 +1,6 @@
 #include "gru_cell.hpp"
 
 #include "../ops/arithmetic.hpp"
-#include "../ops/gates.hpp"
 #include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 #include "../ops/unary.hpp"
@@ -21,27 +20,19 @@ GRUCell::GRUCell(std::size_t in, std::size_t H, Generator& gen) : RecurrentCell(
     register_parameter("bias_hh", bias_hh);
 }
 
-// W_i* x_t + b_i* for r, z, n and all t at once
+// W_ir x + b_ir, W_iz x + b_iz, W_in x + b_in for every step at once
 Tensor GRUCell::project_inputs(const Tensor& xs) const { return linear(xs, weight_ih, bias_ih); }
 
-State GRUCell::step(const Tensor& x_t, const State& state) const {
-    check_state("GRUCell", x_t, state);
+State GRUCell::step(const Tensor& x_proj, const State& state) const {
+    check_state("GRUCell", x_proj, state);
     const Tensor& h = state[0];
-    Tensor hg = linear(h, weight_hh, bias_hh);  // W_hr h + b_hr, W_hz h + b_hz, W_hn h + b_hn
-    // The same as, written op by op,
-    //     auto xi = chunk(x_t, 3, 1), hh = chunk(hg, 3, 1);
-    //     r = sigmoid(xi[0] + hh[0]);  z = sigmoid(xi[1] + hh[1]);
-    //     n = tanh(xi[2] + r * hh[2]);
-    //     h_next = (1 - z) * n + z * h;
-    // in one fused op (ops/gates.hpp).
-    return {gru_hidden(x_t, hg, h)};
-}
-
-// The same step with x_t read as slice t of the projected inputs, where it
-// lies: no copy of the slice each step.
-State GRUCell::step_at(const Tensor& projected, std::size_t t, const State& state) const {
-    check_state("GRUCell", projected.dim() > 1 ? projected.shape()[1] : 0, state);  // [T, B, 3H]
-    return {gru_hidden(projected, t, linear(state[0], weight_hh, bias_hh), state[0])};
+    auto x = chunk(x_proj, 3, 1);                          // W_i* x + b_i* for r, z, n
+    auto u = chunk(linear(h, weight_hh, bias_hh), 3, 1);   // W_h* h + b_h* for r, z, n
+    Tensor r = sigmoid(x[0] + u[0]);   // reset gate
+    Tensor z = sigmoid(x[1] + u[1]);   // update gate
+    Tensor n = tanh(x[2] + r * u[2]);  // candidate state
+    Tensor h_next = (1 - z) * n + z * h;
+    return {h_next};
 }
 
 }  // namespace nn

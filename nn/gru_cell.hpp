@@ -17,8 +17,7 @@ class GRUCell : public RecurrentCell {
 public:
     GRUCell(std::size_t input_size, std::size_t hidden_size, Generator& gen = default_generator());
     Tensor project_inputs(const Tensor& xs) const override;
-    State step(const Tensor& x_t, const State& state) const override;
-    State step_at(const Tensor& projected, std::size_t t, const State& state) const override;
+    State step(const Tensor& x_proj, const State& state) const override;
 
     Tensor weight_ih, weight_hh;  // [3H, in], [3H, H]
     Tensor bias_ih, bias_hh;      // [3H], [3H]

@@ -1,7 +1,6 @@
 #include "lstm_cell.hpp"
 
 #include "../ops/arithmetic.hpp"
-#include "../ops/gates.hpp"
 #include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 #include "../ops/unary.hpp"
@@ -26,31 +25,22 @@ LSTMCell::LSTMCell(std::size_t in, std::size_t H, bool forget_bias_one, Generato
     register_parameter("bias_hh", bias_hh);
 }
 
-// W_i* x_t + b_i* for all four gates and all t at once
+// W_ii x + b_ii, W_if x + b_if, W_ig x + b_ig, W_io x + b_io for every step
+// at once: the sequence layer calls this once and hands step() its slice.
 Tensor LSTMCell::project_inputs(const Tensor& xs) const { return linear(xs, weight_ih, bias_ih); }
 
-State LSTMCell::step(const Tensor& x_t, const State& state) const {
-    check_state("LSTMCell", x_t, state);
+State LSTMCell::step(const Tensor& x_proj, const State& state) const {
+    check_state("LSTMCell", x_proj, state);
     const Tensor& h = state[0];
     const Tensor& c = state[1];
-    Tensor gates = linear_add(x_t, h, weight_hh, bias_hh);  // x_t + W_hh h + b_hh: [B, 4H], i, f, g, o
-    // The same as, written op by op,
-    //     auto [i, f, g, o] = chunk(gates, 4, 1);
-    //     c_next = sigmoid(f) * c + sigmoid(i) * tanh(g);
-    //     h_next = sigmoid(o) * tanh(c_next);
-    // in two fused ops (ops/gates.hpp): one pass each instead of thirteen.
-    Tensor c_next = lstm_cell_state(gates, c);  // c_t = f * c_{t-1} + i * g
-    Tensor h_next = lstm_hidden(gates, c_next);  // h_t = o * tanh(c_t)
+    auto a = chunk(x_proj + linear(h, weight_hh, bias_hh), 4, 1);  // pre-activations, [B, H] each
+    Tensor i = sigmoid(a[0]);  // input gate
+    Tensor f = sigmoid(a[1]);  // forget gate
+    Tensor g = tanh(a[2]);     // candidate cell
+    Tensor o = sigmoid(a[3]);  // output gate
+    Tensor c_next = f * c + i * g;
+    Tensor h_next = o * tanh(c_next);
     return {h_next, c_next};
-}
-
-// The same step with x_t read as slice t of the projected inputs, where it
-// lies (see linear_add): no copy of the slice each step.
-State LSTMCell::step_at(const Tensor& projected, std::size_t t, const State& state) const {
-    check_state("LSTMCell", projected.dim() > 1 ? projected.shape()[1] : 0, state);  // [T, B, 4H]
-    Tensor gates = linear_add(projected, t, state[0], weight_hh, bias_hh);
-    Tensor c_next = lstm_cell_state(gates, state[1]);
-    return {lstm_hidden(gates, c_next), c_next};
 }
 
 }  // namespace nn

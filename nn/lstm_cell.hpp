@@ -23,8 +23,7 @@ public:
              Generator& gen = default_generator());
     std::size_t num_states() const override { return 2; }  // {h, c}
     Tensor project_inputs(const Tensor& xs) const override;
-    State step(const Tensor& x_t, const State& state) const override;
-    State step_at(const Tensor& projected, std::size_t t, const State& state) const override;
+    State step(const Tensor& x_proj, const State& state) const override;
 
     Tensor weight_ih, weight_hh;  // [4H, in], [4H, H]
     Tensor bias_ih, bias_hh;      // [4H], [4H]

@@ -4,7 +4,6 @@
 
 #include "../ops/dropout.hpp"
 #include "../ops/index.hpp"
-#include "../ops/linear.hpp"
 #include "../ops/shape.hpp"
 
 namespace tapegrad {
@@ -87,12 +86,11 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
         for (std::size_t d = 0; d < D; ++d) {
             const RecurrentCell& c = *cells_[l * D + d];
             const Tensor projected = c.project_inputs(layer_in);  // all steps in one go
-            StepInputs step_inputs(projected);  // and what the cell's own linear() calls can hoist
             State state = initial.empty() ? c.initial_state(B) : initial[l * D + d];
             std::vector<Tensor> outs(T);
             for (std::size_t s = 0; s < T; ++s) {
                 const std::size_t t = d == 0 ? s : T - 1 - s;
-                State next = c.step_at(projected, t, state);
+                State next = c.step(select(projected, t), state);
                 if (t < min_len) {
                     state = std::move(next);
                     outs[t] = state[0];

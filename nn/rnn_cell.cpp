@@ -20,14 +20,15 @@ RNNCell::RNNCell(std::size_t in, std::size_t H, Nonlinearity nl, Generator& gen)
     register_parameter("bias_hh", bias_hh);
 }
 
-// W_ih x_t + b_ih, for all t at once
+// W_ih x_t + b_ih for every step at once
 Tensor RNNCell::project_inputs(const Tensor& xs) const { return linear(xs, weight_ih, bias_ih); }
 
-State RNNCell::step(const Tensor& x_t, const State& state) const {
-    check_state("RNNCell", x_t, state);
+State RNNCell::step(const Tensor& x_proj, const State& state) const {
+    check_state("RNNCell", x_proj, state);
     const Tensor& h = state[0];
-    Tensor pre = x_t + linear(h, weight_hh, bias_hh);  // W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
-    return {nonlinearity == Nonlinearity::Tanh ? tanh(pre) : relu(pre)};
+    Tensor pre = x_proj + linear(h, weight_hh, bias_hh);  // W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+    Tensor h_next = nonlinearity == Nonlinearity::Tanh ? tanh(pre) : relu(pre);
+    return {h_next};
 }
 
 }  // namespace nn

@@ -16,7 +16,7 @@ public:
     RNNCell(std::size_t input_size, std::size_t hidden_size, Nonlinearity nl = Nonlinearity::Tanh,
             Generator& gen = default_generator());
     Tensor project_inputs(const Tensor& xs) const override;
-    State step(const Tensor& x_t, const State& state) const override;
+    State step(const Tensor& x_proj, const State& state) const override;
 
     Tensor weight_ih, weight_hh;  // [H, in], [H, H]
     Tensor bias_ih, bias_hh;      // [H], [H]

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <xtensor/xstorage.hpp>
+
 #include "../autograd/anomaly.hpp"
 #include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
@@ -46,8 +48,18 @@ struct Computing {
 
 bool deferring() { return elementwise_fusion() && !t_computing && is_grad_enabled() && !anomaly_mode(); }
 
-constexpr std::size_t kTile = 256;    // elements per piece: every register of a program stays in L1
+constexpr std::size_t kTile = 512;    // elements per piece: a program's registers stay in L1 or close
 constexpr std::size_t kMaxCode = 32;  // a longer program takes its pending operands computed
+// A pending value kept in a variable -- `Tensor i = sigmoid(gi);` -- is
+// copied into each program that reads it when it is this short, so a cell
+// can name its gates and still run as one pass; a longer one (an LSTM's
+// c_t, which the next step and h_t both read) is computed once instead.
+constexpr std::size_t kInlineCode = 6;
+
+// Small arrays of trivially copyable things (a program's instructions, its
+// leaves' places, ...) kept inline: building programs allocates less.
+template <class T>
+using Small = xt::svector<T, 16>;
 
 // Where an operand's elements lie in its buffer: element k of the program at
 // offset + (k / seg) * stride + k % seg. A whole tensor: offset 0, seg n.
@@ -71,21 +83,23 @@ bool is_transcendental(Code c) { return c == Code::Sigmoid || c == Code::Tanh ||
 // A program, as its node's backward needs it (no tensors: the leaves are
 // node inputs, by index).
 struct Program {
-    std::vector<Instr> code;
-    std::vector<Place> place;        // of leaf j
-    std::vector<std::size_t> input;  // leaf j reads node input input[j]
-    std::vector<char> leaf_needs;    // leaf j's tensor wants a gradient
-    std::vector<char> needs;         // register i depends on such a leaf
+    Small<Instr> code;
+    Small<Place> place;        // of leaf j
+    Small<std::size_t> input;  // leaf j reads node input input[j]
+    Small<char> leaf_needs;    // leaf j's tensor wants a gradient
+    Small<char> needs;         // register i depends on such a leaf
     std::size_t n = 0;               // elements
     std::size_t run = 1;             // k .. k + run from a multiple of run is contiguous in every leaf
+    std::size_t rows = 1;            // runs per piece (see for_pieces)
     bool parallel = true;            // no two pieces write one gradient element
     // Backward does not run sigmoid, tanh and exp again (they cost more
     // than the rest of a program): forward keeps their values, register i
     // at saved[slot[i] * n], the last one being the node's own value.
-    std::vector<int> slot;  // -1: recomputed
+    Small<int> slot;  // -1: recomputed
     std::unique_ptr<real[]> saved;  // uninitialised: forward writes it all
-    std::vector<char> once;  // leaf j is read by one instruction: its gradient is written in place, no tile
-    std::vector<char> again;  // register i is computed again in backward: some derivative reads it
+    Small<char> once;  // leaf j is read by one instruction: its gradient is written in place, no tile
+    Small<char> again;  // register i is computed again in backward: some derivative reads it
+    Small<int> readers;  // instructions reading register i (more than one: its adjoint is summed)
 };
 
 // ------------------------------------------------------------ instructions
@@ -118,6 +132,29 @@ inline void put(real* __restrict d, char& set, std::size_t m, V v) {
     set = 1;
 }
 
+// Both operands' adjoints in one loop over the piece: one read of g and
+// of the operands instead of two (an LSTM's gate sums, its products).
+template <bool SA, bool SB, class VA, class VB>
+inline void put2(real* __restrict da, real* __restrict db, std::size_t m, VA va, VB vb) {
+    for (std::size_t k = 0; k < m; ++k) {
+        if constexpr (SA) da[k] += va(k); else da[k] = va(k);
+        if constexpr (SB) db[k] += vb(k); else db[k] = vb(k);
+    }
+}
+template <class VA, class VB>
+inline void put_both(real* da, char& sa, real* db, char& sb, std::size_t m, VA va, VB vb) {
+    if (!da || !db || (da < db + m && db < da + m)) {  // one of them, or overlapping (x * x)
+        if (da) put(da, sa, m, va);
+        if (db) put(db, sb, m, vb);
+        return;
+    }
+    if (sa && sb) put2<true, true>(da, db, m, va, vb);
+    else if (sa) put2<true, false>(da, db, m, va, vb);
+    else if (sb) put2<false, true>(da, db, m, va, vb);
+    else put2<false, false>(da, db, m, va, vb);
+    sa = sb = 1;
+}
+
 // da, db (adjoints of the operands; null where not wanted) from g, the
 // adjoint of y = op(a, b).
 void backward(const Instr& in, const real* __restrict a, const real* __restrict b, const real* __restrict y,
@@ -125,20 +162,18 @@ void backward(const Instr& in, const real* __restrict a, const real* __restrict 
     const real s = in.s;
     switch (in.op) {
     case Code::Add:  // d(a+b) = da + db
-        if (da) put(da, sa, m, [=](std::size_t k) { return g[k]; });
-        if (db) put(db, sb, m, [=](std::size_t k) { return g[k]; });
+        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k]; }, [=](std::size_t k) { return g[k]; });
         break;
     case Code::Sub:  // d(a-b) = da - db
-        if (da) put(da, sa, m, [=](std::size_t k) { return g[k]; });
-        if (db) put(db, sb, m, [=](std::size_t k) { return -g[k]; });
+        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k]; }, [=](std::size_t k) { return -g[k]; });
         break;
     case Code::Mul:  // d(ab) = b da + a db
-        if (da) put(da, sa, m, [=](std::size_t k) { return g[k] * b[k]; });
-        if (db) put(db, sb, m, [=](std::size_t k) { return g[k] * a[k]; });
+        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k] * b[k]; },
+                 [=](std::size_t k) { return g[k] * a[k]; });
         break;
     case Code::Div:  // d(a/b) = da / b - (a/b) db / b
-        if (da) put(da, sa, m, [=](std::size_t k) { return g[k] / b[k]; });
-        if (db) put(db, sb, m, [=](std::size_t k) { return -g[k] * y[k] / b[k]; });
+        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k] / b[k]; },
+                 [=](std::size_t k) { return -g[k] * y[k] / b[k]; });
         break;
     case Code::Neg: put(da, sa, m, [=](std::size_t k) { return -g[k]; }); break;
     case Code::AddS: put(da, sa, m, [=](std::size_t k) { return g[k]; }); break;
@@ -158,6 +193,16 @@ void backward(const Instr& in, const real* __restrict a, const real* __restrict 
 }
 
 // ------------------------------------------------------------------ running
+// A piece is `rows` consecutive runs of m elements (one row of an LSTM's
+// gate blocks each, so a piece covers several rows and the instructions'
+// dispatch is paid once per piece, not per row), or, for a run longer than
+// a tile, m elements of one run. Registers hold a piece in element order;
+// a leaf's rows lie `rs` apart in its buffer.
+struct Span {
+    const real* p;
+    std::size_t rs;  // row stride
+};
+
 // One thread's registers, their adjoints and the leaves' adjoints.
 struct Scratch {
     std::vector<real> buf;
@@ -165,9 +210,11 @@ struct Scratch {
     std::vector<const real*> reg;  // where register i's values are, this piece
     std::vector<const real*> adj;  // where register i's adjoint is, this piece
     std::vector<std::size_t> pos;  // where leaf j's are in its buffer, this piece
+    std::vector<std::size_t> rs;   // and its row stride
+    std::vector<char> rset;
     real* tile(std::size_t i) { return buf.data() + i * kTile; }
 };
-thread_local Scratch t_scratch;
+thread_local Scratch t_scratch;  // per thread: the pool's workers run pieces at once
 
 Scratch& scratch(const Program& P, std::size_t tiles) {
     Scratch& s = t_scratch;
@@ -177,6 +224,8 @@ Scratch& scratch(const Program& P, std::size_t tiles) {
     if (s.reg.size() < K) s.reg.resize(K);
     if (s.adj.size() < K) s.adj.resize(K);
     if (s.pos.size() < L) s.pos.resize(L);
+    if (s.rs.size() < L) s.rs.resize(L);
+    if (s.rset.size() < K) s.rset.resize(K);
     return s;
 }
 
@@ -186,19 +235,30 @@ void place_leaves(const Program& P, Scratch& S, std::size_t k0) {
     for (std::size_t j = 0; j < P.place.size(); ++j) {
         const Place& p = P.place[j];
         S.pos[j] = p.seg == P.n ? p.offset + k0 : p.seg == P.run ? p.offset + k0 / P.run * p.stride + k0 % P.run : p.at(k0);
+        S.rs[j] = p.seg == P.run ? p.stride : P.run;  // (pieces of several rows only when every seg is n or run)
     }
 }
 
-const real* operand(int o, const std::vector<const real*>& x, const Scratch& S) {
-    return o >= 0 ? S.reg[std::size_t(o)] : x[std::size_t(-1 - o)] + S.pos[std::size_t(-1 - o)];
+Span operand(int o, const Small<const real*>& x, const Scratch& S, std::size_t m) {
+    if (o >= 0) return {S.reg[std::size_t(o)], m};
+    const std::size_t j = std::size_t(-1 - o);
+    return {x[j] + S.pos[j], S.rs[j]};
 }
 
-// The program over elements k0 .. k0 + m. Forward (`out` given): every
+// fn(row offset in element order, row offsets of spans a and b, length):
+// once over the whole piece when both spans are contiguous, else row by row.
+template <class Fn>
+void by_rows(std::size_t rows, std::size_t m, std::size_t rsa, std::size_t rsb, Fn&& fn) {
+    if (rows == 1 || (rsa == m && rsb == m)) return fn(0, 0, 0, rows * m);
+    for (std::size_t r = 0; r < rows; ++r) fn(r * m, r * rsa, r * rsb, m);
+}
+
+// The program over a piece from element k0. Forward (`out` given): every
 // register computed, saved ones into P.saved, the last into out. Backward
 // (out null): saved registers read where forward left them (the last from
 // `value`), the others computed again.
-void run_piece(const Program& P, const std::vector<const real*>& x, Scratch& S, std::size_t k0, std::size_t m,
-               real* out, const real* value) {
+void run_piece(const Program& P, const Small<const real*>& x, Scratch& S, std::size_t k0, std::size_t m,
+               std::size_t rows, real* out, const real* value) {
     const std::size_t K = P.code.size();
     place_leaves(P, S, k0);
     for (std::size_t i = 0; i < K; ++i) {
@@ -210,30 +270,38 @@ void run_piece(const Program& P, const std::vector<const real*>& x, Scratch& S, 
             S.reg[i] = last ? value + k0 : dst;  // saved, or not read
             continue;
         }
-        const real* a = operand(in.a, x, S);
-        const real* b = is_binary(in.op) ? operand(in.b, x, S) : nullptr;
-        forward(in, a, b, dst, m);
+        const Span a = operand(in.a, x, S, m);
+        const Span b = is_binary(in.op) ? operand(in.b, x, S, m) : Span{nullptr, m};
+        by_rows(rows, m, a.rs, b.rs, [&](std::size_t e, std::size_t oa, std::size_t ob, std::size_t len) {
+            forward(in, a.p + oa, b.p ? b.p + ob : nullptr, dst + e, len);
+        });
         S.reg[i] = dst;
     }
 }
 
-// fn(k0, m) for every piece, shared among the threads unless `serial`.
-// Pieces lie within one run; a run longer than a tile is cut into tiles.
+// fn(k0, m, rows) for every piece, shared among the threads unless `serial`.
 template <class Fn>
 void for_pieces(const Program& P, std::size_t streams, bool serial, Fn&& fn) {
-    const std::size_t per = (P.run + kTile - 1) / kTile, pieces = P.n / P.run * per;
+    const std::size_t runs = P.n / P.run;
+    const std::size_t per = P.rows > 1 ? 1 : (P.run + kTile - 1) / kTile;  // pieces per run
+    const std::size_t pieces = P.rows > 1 ? (runs + P.rows - 1) / P.rows : runs * per;
     auto body = [&](std::size_t lo, std::size_t hi) {
         for (std::size_t p = lo; p < hi; ++p) {
-            const std::size_t q = p % per, k0 = p / per * P.run + q * kTile;
-            fn(k0, std::min(kTile, P.run - q * kTile));
+            if (P.rows > 1) {
+                fn(p * P.rows * P.run, P.run, std::min(P.rows, runs - p * P.rows));
+            } else {
+                const std::size_t q = p % per, k0 = p / per * P.run + q * kTile;
+                fn(k0, std::min(kTile, P.run - q * kTile), std::size_t(1));
+            }
         }
     };
     if (serial) {
         body(0, pieces);
         return;
     }
-    const std::size_t piece = std::min(kTile, P.run);
-    parallel_for(pieces, std::max<std::size_t>(1, kElementGrain / (piece * std::max<std::size_t>(streams, 4))), body);
+    // a thread's share is worth the hand-off from kElementGrain elements over all streams
+    const std::size_t piece = (P.rows > 1 ? P.rows * P.run : std::min(kTile, P.run)) * std::max<std::size_t>(streams, 4);
+    parallel_for(pieces, (kElementGrain + piece - 1) / piece, body);
 }
 
 // How backward writes an input's gradient.
@@ -244,7 +312,7 @@ struct GradTarget {
     // zeroes the rest of its row first (not the whole buffer up front),
     // on the thread that then writes the blocks.
     std::size_t stride = 0;
-    std::vector<std::pair<std::size_t, std::size_t>> blocks;  // [begin, end) columns, sorted
+    Small<std::pair<std::size_t, std::size_t>> blocks;  // [begin, end) columns, sorted
 };
 
 // The leaves of input i, if they are disjoint column blocks of whole rows
@@ -256,7 +324,7 @@ bool column_blocks(const Program& P, std::size_t i, std::size_t numel, GradTarge
         const Place& p = P.place[j];
         if (p.seg != P.run || p.offset + p.seg > p.stride || (t.stride && p.stride != t.stride)) return false;
         t.stride = p.stride;
-        t.blocks.emplace_back(p.offset, p.offset + p.seg);
+        t.blocks.push_back({p.offset, p.offset + p.seg});
     }
     if (!t.stride || numel != P.n / P.run * t.stride) return false;
     std::sort(t.blocks.begin(), t.blocks.end());
@@ -266,23 +334,25 @@ bool column_blocks(const Program& P, std::size_t i, std::size_t numel, GradTarge
 }
 
 // The node's backward: per piece, the program's registers, then its
-// instructions in reverse. Every register is read by one instruction (a
-// pending program is taken over once), so its adjoint is written once: an
-// add hands its adjoint to its operands as it is, with no copy.
+// instructions in reverse. A register's first reader sets its adjoint and
+// any other adds to it; an add hands its adjoint to an operand only it
+// reads as it is, with no copy.
 void program_backward(const Program& P, TensorImpl& y) {
     const std::size_t K = P.code.size(), L = P.place.size(), nin = y.inputs.size();
     std::vector<GradTarget> out(nin);
     for (std::size_t i = 0; i < nin; ++i) {
         TensorImpl& X = *y.inputs[i];
         if (!X.requires_grad) continue;
+        // from the shape: an input backward does not read may have no value left
+        const std::size_t numel = xt::compute_size(X.value.shape());
         GradTarget& t = out[i];
         std::size_t leaves = 0, whole = 0;
         for (std::size_t j = 0; j < L; ++j)
             if (P.input[j] == i) {
                 ++leaves;
-                whole += P.place[j].offset == 0 && P.place[j].seg == P.n && X.value.size() == P.n;
+                whole += P.place[j].offset == 0 && P.place[j].seg == P.n && numel == P.n;
             }
-        if (!X.has_grad && ((leaves == 1 && whole == 1) || column_blocks(P, i, X.value.size(), t))) {
+        if (!X.has_grad && ((leaves == 1 && whole == 1) || column_blocks(P, i, numel, t))) {
             X.grad = Array::from_shape(X.value.shape());
             X.has_grad = true;
             t.assign = true;
@@ -292,23 +362,24 @@ void program_backward(const Program& P, TensorImpl& y) {
         }
         t.data = X.grad.data();
     }
-    std::vector<const real*> x(L);
+    Small<const real*> x(L);
     for (std::size_t j = 0; j < L; ++j) x[j] = y.inputs[P.input[j]]->value.data();
     const real* dy = y.grad.data();
     const real* value = y.value.data();
-    for_pieces(P, L + 2, !P.parallel, [&](std::size_t k0, std::size_t m) {
+    for_pieces(P, L + 2, !P.parallel, [&](std::size_t k0, std::size_t m, std::size_t rows) {
         Scratch& S = scratch(P, 2 * K + L);
-        run_piece(P, x, S, k0, m, nullptr, value);
+        run_piece(P, x, S, k0, m, rows, nullptr, value);
         for (const GradTarget& t : out)
-            if (t.stride) {  // zero this row but for the blocks written below
-                real* row = t.data + k0 / P.run * t.stride;
-                std::size_t c = 0;
-                for (const auto& [b, e] : t.blocks) {
-                    std::fill(row + c, row + b, real(0));
-                    c = e;
+            if (t.stride)  // zero these rows but for the blocks written below
+                for (std::size_t r = 0; r < rows; ++r) {
+                    real* row = t.data + (k0 / P.run + r) * t.stride;
+                    std::size_t c = 0;
+                    for (const auto& [b, e] : t.blocks) {
+                        std::fill(row + c, row + b, real(0));
+                        c = e;
+                    }
+                    std::fill(row + c, row + t.stride, real(0));
                 }
-                std::fill(row + c, row + t.stride, real(0));
-            }
         real* adj = S.tile(K);       // registers' adjoints, where computed
         real* ladj = S.tile(2 * K);  // leaves' adjoints, for leaves read more than once
         char* set = S.set.data();    // per leaf: its adjoint holds something
@@ -316,14 +387,16 @@ void program_backward(const Program& P, TensorImpl& y) {
             set[j] = P.once[j] && out[P.input[j]].data && !out[P.input[j]].assign;
         const real** adjp = S.adj.data();
         adjp[K - 1] = dy + k0;
+        char* rset = S.rset.data();  // per register: its adjoint holds something
+        std::fill(rset, rset + K, char(0));
         for (std::size_t i = K; i-- > 0;) {
             if (!P.needs[i]) continue;
             const Instr& in = P.code[i];
             const real* g = adjp[i];
-            char fresh = 0, fresh_b = 0;  // a register's adjoint is set, never added to
-            auto target = [&](int o, char*& flag) -> real* {
+            auto target = [&](int o, char*& flag, std::size_t& rs) -> real* {
+                rs = m;
                 if (o >= 0) {
-                    flag = o == in.a ? &fresh : &fresh_b;
+                    flag = rset + o;  // the first reader sets its adjoint, others add
                     if (!P.needs[std::size_t(o)]) return nullptr;
                     adjp[o] = adj + std::size_t(o) * kTile;
                     return adj + std::size_t(o) * kTile;
@@ -331,34 +404,54 @@ void program_backward(const Program& P, TensorImpl& y) {
                 const std::size_t j = std::size_t(-1 - o);
                 flag = set + j;
                 if (!P.leaf_needs[j]) return nullptr;
-                return P.once[j] ? out[P.input[j]].data + S.pos[j] : ladj + j * kTile;
+                if (!P.once[j]) return ladj + j * kTile;
+                rs = S.rs[j];
+                return out[P.input[j]].data + S.pos[j];
             };
-            // an add hands its adjoint to a register operand as it is
+            // an add hands its adjoint to a register operand it alone reads as it is
             const bool through = in.op == Code::Add || in.op == Code::AddS || in.op == Code::Sub;
-            const bool a_through = through && in.a >= 0;
-            const bool b_through = (in.op == Code::Add) && in.b >= 0;
+            const bool a_through = through && in.a >= 0 && P.readers[std::size_t(in.a)] == 1;
+            const bool b_through = in.op == Code::Add && in.b >= 0 && P.readers[std::size_t(in.b)] == 1 && in.b != in.a;
             if (a_through) adjp[in.a] = g;
             if (b_through) adjp[in.b] = g;
             char* fa = nullptr;
             char* fb = nullptr;
-            real* da = a_through ? nullptr : target(in.a, fa);
-            real* db = is_binary(in.op) && !b_through ? target(in.b, fb) : nullptr;
+            std::size_t rda = m, rdb = m;
+            real* da = a_through ? nullptr : target(in.a, fa, rda);
+            real* db = is_binary(in.op) && !b_through ? target(in.b, fb, rdb) : nullptr;
             if (!da && !db) continue;
-            const real* a = operand(in.a, x, S);
-            const real* b = is_binary(in.op) ? operand(in.b, x, S) : nullptr;
+            // only the operands this derivative reads (an unread input's value may be released)
+            const Code c = in.op;
+            const Span a = c == Code::Mul || c == Code::Relu ? operand(in.a, x, S, m) : Span{nullptr, m};
+            const Span b = c == Code::Mul || c == Code::Div ? operand(in.b, x, S, m) : Span{nullptr, m};
+            const real* yv = S.reg[i];
             char dummy = 0;
-            backward(in, a, b, S.reg[i], g, da, fa ? *fa : dummy, db, fb ? *fb : dummy, m);
+            char& sa = fa ? *fa : dummy;
+            char& sb = fb ? *fb : dummy;
+            if (rows == 1 || (a.rs == m && b.rs == m && rda == m && rdb == m)) {
+                backward(in, a.p, b.p, yv, g, da, sa, db, sb, rows * m);
+                continue;
+            }
+            const char sa0 = sa, sb0 = sb;  // every row starts from the piece's flags
+            for (std::size_t r = 0; r < rows; ++r) {
+                sa = sa0;
+                sb = sb0;
+                backward(in, a.p ? a.p + r * a.rs : nullptr, b.p ? b.p + r * b.rs : nullptr, yv + r * m, g + r * m,
+                         da ? da + r * rda : nullptr, sa, db ? db + r * rdb : nullptr, sb, m);
+            }
         }
         for (std::size_t j = 0; j < L; ++j) {
             const GradTarget& t = out[P.input[j]];
             if (!t.data || (P.once[j] && set[j])) continue;
-            real* __restrict d = t.data + S.pos[j];
-            const real* __restrict v = ladj + j * kTile;
-            if (t.assign) {
-                if (set[j]) std::copy(v, v + m, d);
-                else std::fill(d, d + m, real(0));
-            } else if (set[j]) {
-                for (std::size_t k = 0; k < m; ++k) d[k] += v[k];
+            for (std::size_t r = 0; r < rows; ++r) {
+                real* __restrict d = t.data + S.pos[j] + r * S.rs[j];
+                const real* __restrict v = ladj + j * kTile + r * m;
+                if (t.assign) {
+                    if (set[j]) std::copy(v, v + m, d);
+                    else std::fill(d, d + m, real(0));
+                } else if (set[j]) {
+                    for (std::size_t k = 0; k < m; ++k) d[k] += v[k];
+                }
             }
         }
     });
@@ -371,29 +464,52 @@ struct ViewPending final : Pending {
     ViewPending() : Pending(kView) {}
     Tensor base;
     Place place;
-    std::ptrdiff_t axis;  // < 0: select(base, start)
+    std::ptrdiff_t axis;  // < 0: select(of, start)
     std::size_t start, end;
+    // A view of a view (a chunk of select(xs, t)): base and place are xs's,
+    // `through` the inner view, which the eager ops slice when it is computed.
+    Tensor through;
     Tensor compute() const override {
         Computing c;
-        return axis < 0 ? select(base, start) : slice(base, axis, start, end);
+        const Tensor& of = through.defined() ? through : base;
+        return axis < 0 ? select(of, start) : slice(of, axis, start, end);
     }
 };
+
+// If x is a pending view whose elements lie contiguously in its base: that
+// base and where x starts in it (read under the lock: another thread may be
+// computing x).
+bool contiguous_view(const Tensor& x, Tensor& base, std::size_t& offset) {
+    if (!x.is_pending()) return false;
+    std::lock_guard<std::recursive_mutex> lock(pending_mutex());
+    const Pending* pd = x.is_pending() ? x.impl()->pending.get() : nullptr;
+    if (!pd || pd->kind != kView) return false;
+    auto* v = static_cast<const ViewPending*>(pd);
+    if (v->place.seg < x.numel()) return false;
+    base = v->base;
+    offset = v->place.offset;
+    return true;
+}
+
+std::atomic<std::uint64_t> g_next_id{1};
 
 struct ExprPending final : Pending {
     ExprPending() : Pending(kExpr) {
         leaves.reserve(4);
-        places.reserve(4);
-        code.reserve(8);
     }
     std::vector<Tensor> leaves;
-    std::vector<Place> places;
-    std::vector<Instr> code;
+    Small<Place> places;
+    Small<Instr> code;
     std::size_t n = 0;
     Shape shape;
     // A slice of a pending program: the same instructions over the slice of
     // each operand. Each use takes it over, even from a variable -- a chunk
     // of gates computed where it is read, each element still once per use.
     bool sliced = false;
+    // Which register holds each pending value copied in (by its id): one
+    // read twice -- z in (1 - z) * n + z * h -- is computed once.
+    const std::uint64_t id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+    Small<std::pair<std::uint64_t, int>> named;
 
     int leaf(const Tensor& t, const Place& p) {
         for (std::size_t j = 0; j < leaves.size(); ++j)
@@ -414,9 +530,13 @@ struct ExprPending final : Pending {
                 return leaf(v->base, v->place);
             }
             auto* e = pd->kind == kExpr ? static_cast<const ExprPending*>(pd) : nullptr;
-            if (e && (e->sliced || (x.temporary && x.t.impl()->handles.load(std::memory_order_relaxed) == 1)) &&
+            if (e)  // a value this program has copied in already: its register
+                for (const auto& [id, r] : named)
+                    if (id == e->id) return r;
+            if (e && (e->sliced || e->code.size() <= kInlineCode ||
+                      (x.temporary && x.t.impl()->handles.load(std::memory_order_relaxed) == 1)) &&
                 code.size() + e->code.size() + room <= kMaxCode) {
-                std::vector<int> map(e->leaves.size());
+                Small<int> map(e->leaves.size());
                 for (std::size_t j = 0; j < map.size(); ++j) map[j] = leaf(e->leaves[j], e->places[j]);
                 const int base = int(code.size());
                 for (Instr in : e->code) {
@@ -424,6 +544,8 @@ struct ExprPending final : Pending {
                     if (is_binary(in.op)) in.b = in.b >= 0 ? in.b + base : map[std::size_t(-1 - in.b)];
                     code.push_back(in);
                 }
+                for (const auto& [id, r] : e->named) named.push_back({id, r + base});
+                named.push_back({e->id, int(code.size()) - 1});
                 return int(code.size()) - 1;
             }
             x.t.resolve();
@@ -487,6 +609,9 @@ Tensor ExprPending::run() const {
         run = std::gcd(run, places[j].seg);
     }
     P->run = std::max<std::size_t>(run, 1);
+    bool rows_ok = P->run <= kTile / 2;  // several runs a piece: every leaf whole, or blocks one run wide
+    for (const Place& p : places) rows_ok = rows_ok && (p.seg == n || p.seg == P->run);
+    if (rows_ok) P->rows = kTile / P->run;
     P->needs.resize(code.size());
     for (std::size_t i = 0; i < code.size(); ++i) {
         auto needs = [&](int o) { return o >= 0 ? P->needs[std::size_t(o)] : P->leaf_needs[std::size_t(-1 - o)]; };
@@ -515,9 +640,10 @@ Tensor ExprPending::run() const {
     if (slots) P->saved.reset(new real[std::size_t(slots) * n]);
     // Which registers backward reads: operands of *, / and relu, results of
     // /, sigmoid, tanh and exp; and, to compute those, their operands.
-    std::vector<char> read(K, 0);
+    Small<char> read(K, 0), leaf_read(L, 0);
     auto mark = [&](int o) {
         if (o >= 0) read[std::size_t(o)] = 1;
+        else leaf_read[std::size_t(-1 - o)] = 1;
     };
     for (std::size_t i = 0; i < K; ++i) {
         const Code c = code[i].op;
@@ -533,21 +659,31 @@ Tensor ExprPending::run() const {
         mark(code[i].a);
         if (is_binary(code[i].op)) mark(code[i].b);
     }
+    P->readers.assign(K, 0);
+    for (const Instr& in : code) {
+        if (in.a >= 0) ++P->readers[std::size_t(in.a)];
+        if (is_binary(in.op) && in.b >= 0) ++P->readers[std::size_t(in.b)];
+    }
     P->once.assign(L, 0);
     for (std::size_t j = 0; j < L; ++j) {
         int uses = 0;
         for (const Instr& in : code) uses += (in.a == -1 - int(j)) + (is_binary(in.op) && in.b == -1 - int(j));
         P->once[j] = uses == 1;
     }
-    std::vector<const real*> x(L);
+    Small<const real*> x(L);
     for (std::size_t j = 0; j < L; ++j) x[j] = leaves[j].data();
     Array y = Array::from_shape(shape);
     real* out = y.data();
-    for_pieces(*P, L + 1, false, [&](std::size_t k0, std::size_t m) {
+    for_pieces(*P, L + 1, false, [&](std::size_t k0, std::size_t m, std::size_t rows) {
         Scratch& S = scratch(*P, K);
-        run_piece(*P, x, S, k0, m, out + k0, nullptr);
+        run_piece(*P, x, S, k0, m, rows, out + k0, nullptr);
     });
-    Reads reads = reads_inputs(~std::uint32_t(0));
+    // What backward reads: the inputs marked above (a sum's operands are
+    // not read: an LSTM's gate pre-activations go once the program has run).
+    std::uint32_t mask = 0;
+    for (std::size_t j = 0; j < L; ++j)
+        if (leaf_read[j]) mask |= std::uint32_t(1) << std::min<std::size_t>(P->input[j], 31);
+    Reads reads = reads_inputs(mask);
     reads.output = is_transcendental(code.back().op);
     return record("elementwise", std::move(y), inputs, [P](TensorImpl& self) { program_backward(*P, self); }, reads);
 }
@@ -646,14 +782,21 @@ Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t
             }
         }
     }
-    x.resolve();  // a view reads a computed buffer
     auto V = std::make_unique<ViewPending>();
-    V->base = x;
     V->place = Place{offset, seg, stride};
+    std::size_t inner = 0;
+    if (contiguous_view(x, V->base, inner)) {  // chunk(select(xs, t)): a view of xs
+        V->place.offset += inner;
+        V->through = x;
+    } else {
+        x.resolve();  // a view reads a computed buffer
+        V->base = x;
+    }
     V->axis = axis;
     V->start = start;
     V->end = end;
-    return make_pending(std::move(V), shape, x.is_leaf());
+    const bool leaf = V->base.is_leaf();
+    return make_pending(std::move(V), shape, leaf);
 }
 
 }  // namespace fusion

@@ -3,19 +3,21 @@
 //
 //   Tensor c = sigmoid(f) * c_prev + sigmoid(i) * tanh(g);
 //
-// runs as one pass forward and one pass backward, as if written with
-// fused() (ops/fused.hpp), and the four gates read where they lie in the
-// tensor chunk() split, without copies. The user writes nothing different.
+// runs as one pass forward and one pass backward, and the four gates read
+// where they lie in the tensor chunk() split, without copies. The user
+// writes nothing different: the built-in cells are written this way too.
 //
 // How: while recording, an elementwise op (+ - * / unary -, the scalar
 // forms, sigmoid, tanh, exp, relu) over operands of one shape does not
 // compute its value. It returns a pending tensor holding a small program:
 // the instructions so far and their operands. An op given a pending
 // temporary -- an rvalue, like sigmoid(f) above -- appends that program to
-// its own; a pending tensor kept in a variable (c) is computed before it is
-// used, so nothing is computed twice. select() and slice() (so chunk() and
-// split()) of a recorded tensor return pending views, which an instruction
-// reads in place.
+// its own. A pending tensor kept in a variable is copied into each program
+// that reads it when its program is short (a named gate, `Tensor i =
+// sigmoid(a[0]);`), and computed once before its first reader otherwise
+// (an LSTM's c_t, read by h_t and by the next step). select() and slice()
+// (so chunk() and split()) of a recorded tensor, or of such a view, return
+// pending views, which an instruction reads in place.
 //
 // The first read of a pending value -- any other op, value(), data(),
 // backward() -- computes it and puts it on the tape: one "elementwise" node

@@ -1,4 +1,4 @@
-// Y = A + X W^T + b  =>  dX = G W,  dW = G^T X,  db = sum of G over rows,  dA = G.
+// Y = X W^T + b  =>  dX = G W,  dW = G^T X,  db = sum of G over rows.
 //
 // A recurrent layer calls linear(h_t, W_hh, b_hh) once per step, so dW would
 // be T small GEMMs (K = batch) each reading and writing all of dW. Instead,
@@ -18,7 +18,6 @@
 #include "../autograd/parallel.hpp"
 #include "../autograd/tape.hpp"
 #include "gemm.hpp"
-#include "shape.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -92,15 +91,14 @@ void flush(Key key, bool completed) {
     s.b.reset();
 }
 
-// Stages y's rows for W's (and b's) gradient at the walk's end; with `da`,
-// also adds y's gradient there (linear_add's addend slice) in the same pass.
-// The rows are shared among the threads as the batch's other ops share them
+// Stages y's rows for W's (and b's) gradient at the walk's end. The rows
+// are shared among the threads as the batch's other ops share them
 // (so each reads rows its own core wrote); db, a sum over rows, is summed
 // per block of kSumRows rows, the blocks then in order, so that it does not
 // depend on the thread count.
 constexpr std::size_t kSumRows = 16;
 void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, std::size_t in, std::size_t out,
-           bool in_out = false, real* da = nullptr) {
+           bool in_out = false) {
     const Key key{W.get(), b.get(), in_out};
     Staged& s = t_staged[key];
     if (!s.W) {  // first contribution in this walk
@@ -125,8 +123,6 @@ void stage(TensorImpl& y, const ImplPtr& W, const ImplPtr& b, std::size_t rows, 
         const std::size_t r0 = b0 * kSumRows, r1 = std::min(rows, b1 * kSumRows);
         std::memcpy(sg + r0 * out, g + r0 * out, (r1 - r0) * out * sizeof(real));
         std::memcpy(sx + r0 * in, x + r0 * in, (r1 - r0) * in * sizeof(real));
-        if (da)
-            for (std::size_t k = r0 * out; k < r1 * out; ++k) da[k] += g[k];
         if (bias)
             for (std::size_t r = r0; r < r1; ++r) {
                 real* ps = part_sums + (r / kSumRows) * out;
@@ -182,77 +178,50 @@ std::shared_ptr<const Array> transposed_weight(const Tensor& W) {
     return wt;
 }
 
-// y = a[t] + x W^T + b; `a` (the addend) and b may be undefined. With
-// `at_step`, the addend is a's slice t along axis 0, else a itself.
-Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, const Tensor& x, const Tensor& W,
-              const Tensor& b) {
-    if (W.dim() != 2) fail("{}: weight must be [out, in], got {}", op, shape_str(W.shape()));
+// y = x W^T + b; b may be undefined.
+Tensor affine(const Tensor& x, const Tensor& W, const Tensor& b) {
+    if (W.dim() != 2) fail("linear: weight must be [out, in], got {}", shape_str(W.shape()));
     if (x.dim() == 0 || x.shape().back() != W.shape()[1])
-        fail("{}: input {} does not end in the weight's in-features {} (weight {})", op, shape_str(x.shape()),
+        fail("linear: input {} does not end in the weight's in-features {} (weight {})", shape_str(x.shape()),
              W.shape()[1], shape_str(W.shape()));
-    const bool has_bias = b.defined(), has_addend = a.defined();
+    const bool has_bias = b.defined();
     if (has_bias && (b.dim() != 1 || b.shape()[0] != W.shape()[0]))
-        fail("{}: bias {} does not match the weight's out-features {} (weight {})", op, shape_str(b.shape()),
+        fail("linear: bias {} does not match the weight's out-features {} (weight {})", shape_str(b.shape()),
              W.shape()[0], shape_str(W.shape()));
     const std::size_t in = W.shape()[1], out = W.shape()[0], rows = x.numel() / in;
     Shape ys = x.shape();
     ys.back() = out;
-    std::size_t a_offset = 0;  // where the addend starts in a
-    if (has_addend && at_step) {
-        if (a.dim() == 0 || t >= a.shape()[0])
-            fail<ValueError>("{}: step {} is out of range for an addend of shape {}", op, t, shape_str(a.shape()));
-        const Shape slice(a.shape().begin() + 1, a.shape().end());
-        if (slice != ys)
-            fail("{}: step {} of the addend {} is {}, not the product's shape {} (input {}, weight {})", op, t,
-                 shape_str(a.shape()), shape_str(slice), shape_str(ys), shape_str(x.shape()), shape_str(W.shape()));
-        a_offset = t * rows * out;
-    } else if (has_addend && a.shape() != ys) {
-        fail("{}: addend {} differs from the product's shape {} (input {}, weight {})", op, shape_str(a.shape()),
-             shape_str(ys), shape_str(x.shape()), shape_str(W.shape()));
-    }
     Array y = Array::from_shape(ys);
-    // The GEMM accumulates onto what y starts as: the addend and/or bias rows.
+    // The GEMM accumulates onto the bias rows.
     real* yd = y.data();
-    const real* bd = has_bias ? b.data() : nullptr;
-    const real* ad = has_addend ? a.data() + a_offset : nullptr;
-    if (has_bias || has_addend)
+    if (has_bias) {
+        const real* bd = b.data();
         parallel_for(rows, rows_per_grain(out), [&](std::size_t lo, std::size_t hi) {
-            for (std::size_t r = lo; r < hi; ++r) {
-                real* yr = yd + r * out;
-                if (!has_bias)
-                    std::memcpy(yr, ad + r * out, out * sizeof(real));
-                else if (!has_addend)
-                    std::memcpy(yr, bd, out * sizeof(real));
-                else
-                    for (std::size_t o = 0; o < out; ++o) yr[o] = ad[r * out + o] + bd[o];
-            }
+            for (std::size_t r = lo; r < hi; ++r) std::memcpy(yd + r * out, bd, out * sizeof(real));
         });
-    const std::shared_ptr<const Array> wt = detail::batch_transposed_weight(rows, W, needs_record({&x, &W, &b, &a}));
+    }
+    const std::shared_ptr<const Array> wt = detail::batch_transposed_weight(rows, W, needs_record({&x, &W, &b}));
     if (wt)
-        gemm(false, false, rows, out, in, 1, x.data(), in, wt->data(), out, has_bias || has_addend ? 1 : 0, yd, out);
+        gemm(false, false, rows, out, in, 1, x.data(), in, wt->data(), out, has_bias ? 1 : 0, yd, out);
     else
-        gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias || has_addend ? 1 : 0, yd, out);
+        gemm(false, true, rows, out, in, 1, x.data(), in, W.data(), in, has_bias ? 1 : 0, yd, out);
 
-    // inputs: x, W, then b and a where given; `wt` only rides along (see
+    // inputs: x, W, then b where given; `wt` only rides along (see
     // transposed_weight), nothing reads it
-    auto backward = [rows, in, out, has_bias, has_addend, at_step, a_offset, wt](TensorImpl& y) {
+    auto backward = [rows, in, out, has_bias, wt](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         const ImplPtr& W = y.inputs[1];
         static const ImplPtr kNone;
         const ImplPtr& B = has_bias ? y.inputs[2] : kNone;  // a reference: no refcount traffic per step
-        TensorImpl* A = has_addend ? y.inputs.back().get() : nullptr;
         const real* g = y.grad.data();
         if (X.requires_grad) {  // grad_beta first: it may allocate X.grad
             const real beta = grad_beta(X);
             gemm(false, false, rows, in, out, 1, g, out, W->value.data(), in, beta, X.grad.data(), in);
         }
-        // a's gradient slice, for linear_add at a step
-        real* da = A && A->requires_grad && at_step ? grad_buffer(*A).data() + a_offset : nullptr;
         // Staged only with a leaf bias too: a computed one must have its
         // gradient before the walk reaches its own node, not at the walk's end.
         if (W->requires_grad && W->is_leaf() && (!B || B->is_leaf()) && rows <= kStageRows) {
-            stage(y, W, B, rows, in, out, false, da);  // dW and db at the end of the walk; da now
-            da = nullptr;
+            stage(y, W, B, rows, in, out);  // dW and db at the end of the walk
         } else {
             if (W->requires_grad) {
                 const real beta = grad_beta(*W);
@@ -260,20 +229,9 @@ Tensor affine(const char* op, const Tensor& a, bool at_step, std::size_t t, cons
             }
             if (B && B->requires_grad) add_column_sums(g, rows, out, grad_buffer(*B).data());
         }
-        if (A && A->requires_grad) {
-            if (at_step) {  // da[t] += dy, into a's gradient where the slice lies (unless staged above)
-                const real* dy = y.grad.data();
-                if (da)
-                    for (std::size_t k = 0, n = rows * out; k < n; ++k) da[k] += dy[k];
-            } else {
-                accumulate(*A, take_grad(y));  // da = dy; nothing reads dy after this
-            }
-        }
     };
-    if (has_bias && has_addend) return record(op, std::move(y), {x, W, b, a}, backward, reads_inputs(0b11));
-    if (has_bias) return record(op, std::move(y), {x, W, b}, backward, reads_inputs(0b11));
-    if (has_addend) return record(op, std::move(y), {x, W, a}, backward, reads_inputs(0b11));
-    return record(op, std::move(y), {x, W}, backward, reads_inputs(0b11));
+    if (has_bias) return record("linear", std::move(y), {x, W, b}, backward, reads_inputs(0b11));
+    return record("linear", std::move(y), {x, W}, backward, reads_inputs(0b11));
 }
 
 }  // namespace
@@ -293,47 +251,7 @@ bool stage_matmul_weight(TensorImpl& y, std::size_t rows, std::size_t in, std::s
 }
 }  // namespace detail
 
-Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) {
-    StepInputs* steps = StepInputs::innermost();
-    // Hoisted only where the step's own product would be valid: otherwise the
-    // per-step call below gives the error, naming the step's shapes.
-    if (steps && steps->is_step_input(x) && W.defined() && W.is_leaf() && W.dim() == 2 &&
-        x.shape().back() == W.shape()[1] &&
-        (!b.defined() || (b.is_leaf() && b.dim() == 1 && b.shape()[0] == W.shape()[0])))
-        return steps->projected_step(W, b);
-    return affine("linear", Tensor(), false, 0, x, W, b);
-}
-
-namespace {
-thread_local StepInputs* t_innermost_steps = nullptr;
-}
-
-StepInputs::StepInputs(Tensor xs) : xs_(std::move(xs)), outer_(t_innermost_steps) { t_innermost_steps = this; }
-StepInputs::~StepInputs() { t_innermost_steps = outer_; }
-StepInputs* StepInputs::innermost() { return t_innermost_steps; }
-
-Tensor StepInputs::at(std::size_t t) {
-    x_t_ = select(xs_, t);
-    t_ = t;
-    return x_t_;
-}
-
-Tensor StepInputs::projected_step(const Tensor& W, const Tensor& b) {
-    for (const Projection& p : projections_)
-        if (p.W == W.impl() && p.b == b.impl()) return select(p.all, t_);
-    projections_.push_back({W.impl(), b.impl(), affine("linear", Tensor(), false, 0, xs_, W, b)});
-    return select(projections_.back().all, t_);
-}
-
-Tensor linear_add(const Tensor& a, const Tensor& x, const Tensor& W, const Tensor& b) {
-    if (!a.defined()) fail<ValueError>("linear_add: the addend is undefined (use linear)");
-    return affine("linear_add", a, false, 0, x, W, b);
-}
-
-Tensor linear_add(const Tensor& a, std::size_t t, const Tensor& x, const Tensor& W, const Tensor& b) {
-    if (!a.defined()) fail<ValueError>("linear_add: the addend is undefined (use linear)");
-    return affine("linear_add", a, true, t, x, W, b);
-}
+Tensor linear(const Tensor& x, const Tensor& W, const Tensor& b) { return affine(x, W, b); }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

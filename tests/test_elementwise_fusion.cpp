@@ -65,9 +65,27 @@ TEST_CASE("an LSTM step written op by op records two elementwise nodes and no co
     CHECK(count_nodes(loss, [](const TensorImpl& n) { return n.op && std::string(n.op) == "sigmoid"; }) == 0);
 }
 
-TEST_CASE("a pending value kept in a variable is computed once for all its readers", "[fusion]") {
+TEST_CASE("a short pending value kept in a variable is copied into each reader", "[fusion]") {
+    // a named gate: `Tensor z = sigmoid(a);`, read by two programs
     Tensor a = rnd({3, 4}, 1), b = rnd({3, 4}, 2);
-    Tensor c = a * b + a;
+    Tensor z = sigmoid(a * b);
+    Tensor u = tanh(z) * real(2);
+    Tensor v = (real(1) - z) * b + z;  // z twice in one program
+    CHECK(z.is_pending());  // never computed on its own
+    Tensor loss = sum(u) + sum(v);
+    CHECK(count_nodes(loss, is_fused) == 2);  // u and v, each with z's program inside
+    loss.backward();
+    ElementwiseFusion eager(false);
+    Tensor a2 = a.detach().requires_grad_(), b2 = b.detach().requires_grad_();
+    Tensor z2 = sigmoid(a2 * b2);
+    (sum(tanh(z2) * real(2)) + sum((real(1) - z2) * b2 + z2)).backward();
+    CHECK(close(a.grad(), a2.grad(), kDouble ? 1e-12 : 1e-5));
+    CHECK(close(b.grad(), b2.grad(), kDouble ? 1e-12 : 1e-5));
+}
+
+TEST_CASE("a longer pending value kept in a variable is computed once for all its readers", "[fusion]") {
+    Tensor a = rnd({3, 4}, 1), b = rnd({3, 4}, 2);
+    Tensor c = sigmoid(a) * b + tanh(b) * a + exp(a) * b;  // longer than a program copied into its readers
     CHECK(c.is_pending());
     CHECK(c.shape() == a.shape());  // known without computing
     CHECK(c.is_pending());
@@ -79,7 +97,7 @@ TEST_CASE("a pending value kept in a variable is computed once for all its reade
     loss.backward();
     ElementwiseFusion eager(false);
     Tensor a2 = a.detach().requires_grad_(), b2 = b.detach().requires_grad_();
-    Tensor c2 = a2 * b2 + a2;
+    Tensor c2 = sigmoid(a2) * b2 + tanh(b2) * a2 + exp(a2) * b2;
     (sum(tanh(c2) * real(2)) + sum(sigmoid(c2) + c2)).backward();
     CHECK(close(a.grad(), a2.grad(), kDouble ? 1e-12 : 1e-5));
     CHECK(close(b.grad(), b2.grad(), kDouble ? 1e-12 : 1e-5));

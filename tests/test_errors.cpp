@@ -34,17 +34,6 @@ TEST_CASE("attention ops name the query, keys, mask and weights shapes", "[error
                                     {"attention_context:", "weights [2, 4]", "[2, 3]", "[2, 3, 4]"});
 }
 
-TEST_CASE("linear_add names the addend's shape and the product's", "[errors]") {
-    require_throws_with<ShapeError>([&] { linear_add(rnd({3, 4}, 1), rnd({3, 2}, 2), rnd({5, 2}, 3)); },
-                                    {"linear_add:", "addend [3, 4]", "[3, 5]", "weight [5, 2]"});
-    require_throws_with<ShapeError>([&] { linear_add(rnd({3, 5}, 1), rnd({3, 3}, 2), rnd({5, 2}, 3)); },
-                                    {"linear_add:", "[3, 3]", "in-features 2"});
-    require_throws_with<ValueError>([&] { linear_add(rnd({2, 3, 5}, 1), 2, rnd({3, 2}, 2), rnd({5, 2}, 3)); },
-                                    {"linear_add:", "step 2", "out of range", "[2, 3, 5]"});
-    require_throws_with<ShapeError>([&] { linear_add(rnd({2, 4, 5}, 1), 1, rnd({3, 2}, 2), rnd({5, 2}, 3)); },
-                                    {"linear_add:", "step 1", "[2, 4, 5]", "is [4, 5]", "[3, 5]"});
-}
-
 TEST_CASE("shape ops report bad axes, ranges and sizes", "[errors]") {
     Tensor a = rnd({2, 3}, 1);
     require_throws_with<ValueError>([&] { slice(a, 1, 2, 5); }, {"slice:", "[2, 5)", "[2, 3]"});

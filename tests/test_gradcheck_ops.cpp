@@ -77,30 +77,28 @@ TEST_CASE("gradcheck: linear with and without bias, 2-D and 3-D input", "[gradch
     CHECK_GRADS([](const V& in) { return linear(in[0], in[1], in[2]); }, rnd({2, 3, 4}, 42), W, b);
 }
 
-TEST_CASE("gradcheck: linear_add, with and without bias, addend used again downstream", "[gradcheck]") {
+TEST_CASE("gradcheck: an addend plus linear, addend used again downstream", "[gradcheck]") {
     Tensor W = rnd({5, 4}, 43), b = rnd({5}, 44);
-    CHECK_GRADS([](const V& in) { return linear_add(in[0], in[1], in[2], in[3]); }, rnd({3, 5}, 45), rnd({3, 4}, 46),
+    CHECK_GRADS([](const V& in) { return in[0] + linear(in[1], in[2], in[3]); }, rnd({3, 5}, 45), rnd({3, 4}, 46),
                 W, b);
-    CHECK_GRADS([](const V& in) { return linear_add(in[0], in[1], in[2]); }, rnd({2, 3, 5}, 47), rnd({2, 3, 4}, 48), W);
+    CHECK_GRADS([](const V& in) { return in[0] + linear(in[1], in[2]); }, rnd({2, 3, 5}, 47), rnd({2, 3, 4}, 48), W);
     // the addend also feeds another op: its gradient must be accumulated, not replaced
-    CHECK_GRADS([](const V& in) { return linear_add(in[0], in[1], in[2], in[3]) * in[0]; }, rnd({3, 5}, 49),
+    CHECK_GRADS([](const V& in) { return (in[0] + linear(in[1], in[2], in[3])) * in[0]; }, rnd({3, 5}, 49),
                 rnd({3, 4}, 50), W, b);
 }
 
-TEST_CASE("gradcheck: linear_add reading step t of a whole sequence's addend in place", "[gradcheck]") {
+TEST_CASE("gradcheck: step t of a whole sequence's addend plus linear", "[gradcheck]") {
     Tensor W = rnd({5, 4}, 141), b = rnd({5}, 142), a = rnd({3, 2, 5}, 143), x = rnd({2, 4}, 144);
     // two steps of one addend, and the addend used again: the shares add up
     CHECK_GRADS([](const V& in) {
-        return linear_add(in[0], 2, in[1], in[2], in[3]) + linear_add(in[0], 0, in[1], in[2]) * select(in[0], 2);
+        return select(in[0], 2) + linear(in[1], in[2], in[3]) + (select(in[0], 0) + linear(in[1], in[2])) * select(in[0], 2);
     }, a, x, W, b);
     // created first, so its backward runs last: slice 1 of a already holds
     // select's share then, which must be added to
     CHECK_GRADS([](const V& in) {
-        Tensor y = linear_add(in[0], 1, in[1], in[2], in[3]);
+        Tensor y = select(in[0], 1) + linear(in[1], in[2], in[3]);
         return y * select(in[0], 1);
     }, a, x, W, b);
-    // the same numbers as linear_add(select(a, t), ...)
-    CHECK(close(linear_add(a, 1, x, W, b).value(), linear_add(select(a, 1), x, W, b).value(), kValueTol));
 }
 
 TEST_CASE("gradcheck: permute transpose reshape", "[gradcheck]") {
@@ -290,59 +288,71 @@ TEST_CASE("gradcheck: a composite tanh RNN unrolled over 5 steps", "[gradcheck]"
         rnd({4, 3}, 111), rnd({3, 3}, 112), rnd({3}, 113), rnd({5, 2, 4}, 114));
 }
 
-TEST_CASE("gradcheck: fused gates lstm_cell_state, lstm_hidden, gru_hidden", "[gradcheck]") {
+namespace {
+// The LSTM and GRU cells' gate equations, as nn/ writes them, over gates
+// [B, 4H] (i, f, g, o) and [B, 3H] (r, z, n).
+Tensor lstm_c(const Tensor& gates, const Tensor& c) {
+    auto a = chunk(gates, 4, 1);
+    Tensor i = sigmoid(a[0]), f = sigmoid(a[1]), g = tanh(a[2]);
+    return f * c + i * g;
+}
+Tensor lstm_h(const Tensor& gates, const Tensor& c_next) { return sigmoid(chunk(gates, 4, 1)[3]) * tanh(c_next); }
+Tensor gru_h(const Tensor& xg, const Tensor& hg, const Tensor& h) {
+    auto x = chunk(xg, 3, 1), u = chunk(hg, 3, 1);
+    Tensor r = sigmoid(x[0] + u[0]), z = sigmoid(x[1] + u[1]);
+    Tensor n = tanh(x[2] + r * u[2]);
+    return (1 - z) * n + z * h;
+}
+}  // namespace
+
+TEST_CASE("gradcheck: the LSTM and GRU gate equations", "[gradcheck]") {
     Tensor gates = rnd({3, 8}, 121, -2, 2), c = rnd({3, 2}, 122);
-    CHECK_GRADS([](const V& in) { return lstm_cell_state(in[0], in[1]); }, gates, c);
-    CHECK_GRADS([](const V& in) { return lstm_hidden(in[0], in[1]); }, gates, c);
+    CHECK_GRADS([](const V& in) { return lstm_c(in[0], in[1]); }, gates, c);
+    CHECK_GRADS([](const V& in) { return lstm_h(in[0], in[1]); }, gates, c);
     // both together, as a cell uses them: c' feeds h
     CHECK_GRADS(
         [](const V& in) {
-            Tensor cn = lstm_cell_state(in[0], in[1]);
-            return lstm_hidden(in[0], cn) * cn;
+            Tensor cn = lstm_c(in[0], in[1]);
+            return lstm_h(in[0], cn) * cn;
         },
         gates, c);
     Tensor xg = rnd({3, 6}, 123, -2, 2), hg = rnd({3, 6}, 124, -2, 2), h = rnd({3, 2}, 125);
-    CHECK_GRADS([](const V& in) { return gru_hidden(in[0], in[1], in[2]); }, xg, hg, h);
+    CHECK_GRADS([](const V& in) { return gru_h(in[0], in[1], in[2]); }, xg, hg, h);
     // inputs also used by ops recorded later, whose backward runs first: the
-    // gate ops then add to gradients that exist (above, they write fresh ones)
+    // gate programs then add to gradients that exist (above, they write fresh ones)
     CHECK_GRADS(
         [](const V& in) {
-            Tensor cn = lstm_cell_state(in[0], in[1]);
-            Tensor h = lstm_hidden(in[0], cn);
+            Tensor cn = lstm_c(in[0], in[1]);
+            Tensor h = lstm_h(in[0], cn);
             return h * slice(in[0], 1, 6, 8) + cn * slice(in[0], 1, 0, 2) + cn * in[1] + h * cn;  // blocks o and i
         },
         gates, c);
     CHECK_GRADS(
         [](const V& in) {
-            Tensor y = gru_hidden(in[0], in[1], in[2]);
+            Tensor y = gru_h(in[0], in[1], in[2]);
             return y * slice(in[0], 1, 4, 6) + y * slice(in[1], 1, 0, 2) + y * in[2];
         },
         xg, hg, h);
 }
 
-TEST_CASE("gradcheck: gru_hidden reading step t of a whole sequence's input gates in place", "[gradcheck]") {
+TEST_CASE("gradcheck: GRU gates reading step t of a whole sequence's input gates in place", "[gradcheck]") {
     Tensor xs = rnd({3, 2, 6}, 151, -2, 2), hg = rnd({2, 6}, 152, -2, 2), h = rnd({2, 2}, 153);
     // two steps of one tensor, and the tensor used again: the shares add up
     CHECK_GRADS([](const V& in) {
-        return gru_hidden(in[0], 2, in[1], in[2]) + gru_hidden(in[0], 0, in[1], in[2]) * slice(select(in[0], 2), 1, 0, 2);
+        return gru_h(select(in[0], 2), in[1], in[2]) +
+               gru_h(select(in[0], 0), in[1], in[2]) * slice(select(in[0], 2), 1, 0, 2);
     }, xs, hg, h);
-    // equal to gru_hidden on the selected step
-    CHECK(close(gru_hidden(xs, 1, hg, h).value(), gru_hidden(select(xs, 1), hg, h).value(), kValueTol));
-    require_throws_with<ValueError>([&] { gru_hidden(xs, 3, hg, h); }, {"gru_hidden", "step 3", "[3, 2, 6]"});
-    require_throws_with<ShapeError>([&] { gru_hidden(rnd({3, 4, 6}, 1), 0, hg, h); },
-                                    {"gru_hidden", "step 0", "[3, 4, 6]", "[4, 6]", "[2, 6]"});
 }
 
-TEST_CASE("fused gates equal the op-by-op equations", "[values]") {
-    Tensor gates = rnd({4, 12}, 126, -3, 3, false), c = rnd({4, 3}, 127, -1, 1, false);
-    auto g = chunk(gates, 4, 1);
-    Tensor c_ref = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
-    CHECK(close(lstm_cell_state(gates, c).value(), c_ref.value(), kValueTol));
-    CHECK(close(lstm_hidden(gates, c_ref).value(), (sigmoid(g[3]) * tanh(c_ref)).value(), kValueTol));
-    Tensor xg = rnd({4, 9}, 128, -2, 2, false), hg = rnd({4, 9}, 129, -2, 2, false), h = rnd({4, 3}, 130, -1, 1, false);
-    auto xi = chunk(xg, 3, 1), hh = chunk(hg, 3, 1);
-    Tensor r = sigmoid(xi[0] + hh[0]), z = sigmoid(xi[1] + hh[1]);
-    Tensor n = tanh(xi[2] + r * hh[2]);
-    CHECK(close(gru_hidden(xg, hg, h).value(), ((real(1) - z) * n + z * h).value(), kValueTol));
-    require_throws_with<ShapeError>([&] { lstm_hidden(rnd({4, 10}, 1), c); }, {"lstm_hidden", "[4, 10]", "[4, 3]"});
+TEST_CASE("the gate equations give the same values with elementwise fusion on and off", "[values]") {
+    Tensor gates = rnd({4, 12}, 126, -3, 3), c = rnd({4, 3}, 127, -1, 1);
+    Tensor xg = rnd({4, 9}, 128, -2, 2), hg = rnd({4, 9}, 129, -2, 2), h = rnd({4, 3}, 130, -1, 1);
+    auto run = [&] {
+        Tensor cn = lstm_c(gates, c);
+        return std::vector<Array>{cn.value(), lstm_h(gates, cn).value(), gru_h(xg, hg, h).value()};
+    };
+    const std::vector<Array> fused = run();
+    ElementwiseFusion eager(false);
+    const std::vector<Array> plain = run();
+    for (std::size_t k = 0; k < plain.size(); ++k) CHECK(close(fused[k], plain[k], kValueTol));
 }

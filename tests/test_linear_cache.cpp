@@ -19,9 +19,9 @@ TEST_CASE("linear in a graph gives the values of the plain product", "[linear]")
     Tensor x = rnd({32, 40}, 1), W = rnd({48, 40}, 2), b = rnd({48}, 3);
     Tensor y = linear(x, W, b);
     CHECK(close(y.value(), plain_linear(x, W, b), kValueTol));
-    // linear_add at a step, twice with the same weight: the second product uses the shared copy
+    // a step's addend plus the product, twice with the same weight: the second product uses the shared copy
     Tensor a = rnd({3, 32, 48}, 4);
-    Tensor y1 = linear_add(a, 1, x, W), y2 = linear_add(a, 2, x, W);
+    Tensor y1 = select(a, 1) + linear(x, W), y2 = select(a, 2) + linear(x, W);
     CHECK(close(y1.value(), plain_linear(x, W) + select(a, 1).value(), kValueTol));
     CHECK(close(y2.value(), plain_linear(x, W) + select(a, 2).value(), kValueTol));
 }
@@ -98,14 +98,15 @@ TEST_CASE("gradients of a weight used by matmul and by linear in the same steps"
 }
 
 TEST_CASE("staged gradients of a batch larger than a block of rows", "[linear][gradcheck]") {
-    // 37 rows: the staged rows, the bias sums and the addend's slices are
-    // shared among the threads in blocks of 16 rows, the last one partial.
+    // 37 rows: the staged rows and the bias sums are shared among the
+    // threads in blocks of 16 rows, the last one partial; the addend's
+    // slices are read in place.
     Tensor a = rnd({3, 37, 6}, 23), x = rnd({37, 5}, 24), W = rnd({6, 5}, 25), b = rnd({6}, 26);
     CHECK_GRADS(
         [](const std::vector<Tensor>& v) {
             Tensor h = v[1];
             std::vector<Tensor> outs;
-            for (std::size_t t = 0; t < 3; ++t) outs.push_back(linear_add(v[0], t, tanh(h), v[2], v[3]));
+            for (std::size_t t = 0; t < 3; ++t) outs.push_back(select(v[0], t) + linear(tanh(h), v[2], v[3]));
             return stack(outs, 0);
         },
         a, x, W, b);

@@ -252,7 +252,7 @@ TEST_CASE("layers report bad input with shapes", "[nn][errors]") {
     State bad{Tensor::zeros(make_shape({2, 5})), Tensor::zeros(make_shape({2, 4}))};
     require_throws_with<ShapeError>([&] { cell(rnd({2, 3}, 1), bad); }, {"LSTMCell", "[2, 5]", "hidden 4"});
     require_throws_with<ShapeError>([&] { cell(rnd({2, 3}, 1), {bad[1]}); }, {"LSTMCell", "2 state", "got 1"});
-    // the same checks when the layer runs the cell (step_at, on the projected inputs)
+    // the same checks when the layer runs the cell (step, on the projected inputs)
     require_throws_with<ShapeError>([&] { lstm.forward(rnd({5, 2, 3}, 1), {}, {bad}); }, {"LSTMCell", "[2, 5]", "hidden 4"});
     require_throws_with<ShapeError>([&] { lstm.forward(rnd({5, 3, 3}, 1), {}, {{bad[1], bad[1]}}); },
                                     {"LSTMCell", "[2, 4]", "batch 3"});

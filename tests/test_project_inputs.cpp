@@ -1,6 +1,6 @@
-// A cell's linear(x_t, W, b) on the step input is run by nn::Recurrent as one
-// GEMM over all steps (StepInputs, ops/linear.hpp): the same values and
-// gradients as a loop that calls it step by step, and one linear node over
+// A cell that moves its input projection into project_inputs gets it run by
+// nn::Recurrent as one GEMM over all steps: the same values and gradients as
+// a loop that projects each step's input, and one linear node over
 // [T, B, in] on the tape instead of T.
 
 #include "helpers.hpp"
@@ -8,28 +8,30 @@
 using namespace th;
 
 namespace {
-// A GRU-like cell written op by op; `weight` may make W_ih a computed
-// (non-leaf) tensor, which must not be hoisted.
+// A GRU-like cell written op by op, its input projection hoisted out of the
+// step (project_inputs) or made in each step; `computed_weight` makes W_ih a
+// computed (non-leaf) tensor.
 class PlainCell : public nn::RecurrentCell {
 public:
-    PlainCell(std::size_t in, std::size_t H, bool computed_weight, std::uint64_t seed)
-        : RecurrentCell(in, H), computed_(computed_weight) {
+    PlainCell(std::size_t in, std::size_t H, bool computed_weight, std::uint64_t seed, bool hoist = true)
+        : RecurrentCell(in, H), computed_(computed_weight), hoist_(hoist) {
         W_ih = rnd({2 * H, in}, seed, -0.5, 0.5), W_hh = rnd({2 * H, H}, seed + 1, -0.5, 0.5);
         b = rnd({2 * H}, seed + 2, -0.5, 0.5);
         register_parameter("W_ih", W_ih);
         register_parameter("W_hh", W_hh);
         register_parameter("b", b);
     }
+    Tensor project(const Tensor& x) const { return linear(x, computed_ ? W_ih * real(1.5) : W_ih, b); }
+    Tensor project_inputs(const Tensor& xs) const override { return hoist_ ? project(xs) : xs; }
     nn::State step(const Tensor& x, const nn::State& s) const override {
-        const Tensor W = computed_ ? W_ih * real(1.5) : W_ih;
-        auto g = chunk(linear(x, W, b) + linear(s[0], W_hh), 2, 1);
+        auto g = chunk((hoist_ ? x : project(x)) + linear(s[0], W_hh), 2, 1);
         Tensor z = sigmoid(g[0]);
         return {z * s[0] + (real(1) - z) * tanh(g[1])};
     }
     Tensor W_ih, W_hh, b;
 
 private:
-    bool computed_;
+    bool computed_, hoist_;
 };
 
 std::size_t count_nodes(const Tensor& root, const char* op, const Shape& input_shape) {
@@ -38,12 +40,12 @@ std::size_t count_nodes(const Tensor& root, const char* op, const Shape& input_s
     });
 }
 
-// The same cell run by hand, step by step, outside any StepInputs.
+// The same cell run by hand, step by step, each step projecting its input.
 Tensor unrolled(const PlainCell& cell, const Tensor& xs) {
     nn::State s = cell.initial_state(xs.size(1));
     std::vector<Tensor> outs;
     for (std::size_t t = 0; t < xs.size(0); ++t) {
-        s = cell.step(select(xs, t), s);
+        s = cell.forward(select(xs, t), s);
         outs.push_back(s[0]);
     }
     return stack(outs, 0);
@@ -60,10 +62,9 @@ TEST_CASE("Recurrent runs a cell's input projection as one GEMM with the step-by
         Tensor xs = rnd({T, B, I}, 81), w = rnd({T, B, H}, 82, -1, 1, false);
 
         Tensor y = layer.forward(xs).output;
-        CHECK(StepInputs::innermost() == nullptr);  // the scope closed with the loop
         const Shape step_in{B, I}, all_in{T, B, I};
-        CHECK(count_nodes(y, "linear", all_in) == (computed ? 0 : 1));
-        CHECK(count_nodes(y, "linear", step_in) == (computed ? T : 0));
+        CHECK(count_nodes(y, "linear", all_in) == 1);
+        CHECK(count_nodes(y, "linear", step_in) == 0);
         sum(y * w).backward();
         const Array dx = xs.grad(), dW = cell.W_ih.grad(), dU = cell.W_hh.grad(), db = cell.b.grad();
         for (Tensor p : {xs, cell.W_ih, cell.W_hh, cell.b}) p.zero_grad();
@@ -97,7 +98,7 @@ TEST_CASE("gradcheck: a hoisted cell over a padded bidirectional sequence", "[nn
     CHECK(r.checked == xs.numel() + layer.num_parameters());
 }
 
-TEST_CASE("a hoisted linear with the wrong weight names the step's shapes", "[nn][hoist][errors]") {
+TEST_CASE("a step's linear with the wrong weight names the step's shapes", "[nn][hoist][errors]") {
     class BadCell : public nn::RecurrentCell {
     public:
         BadCell() : RecurrentCell(3, 2) { W = rnd({2, 5}, 95); }
@@ -107,5 +108,4 @@ TEST_CASE("a hoisted linear with the wrong weight names the step's shapes", "[nn
     nn::Recurrent layer([](std::size_t) { return std::make_unique<BadCell>(); }, 3);
     CHECK_THROWS_WITH(layer.forward(rnd({4, 2, 3}, 96)),
                       Catch::Contains("linear: input [2, 3] does not end in the weight's in-features 5"));
-    CHECK(StepInputs::innermost() == nullptr);  // closed on the way out
 }
