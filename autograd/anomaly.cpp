@@ -11,12 +11,21 @@ bool env_anomaly() {
     const char* v = std::getenv("TAPEGRAD_ANOMALY");
     return v && *v && std::strcmp(v, "0") != 0;
 }
-bool g_anomaly = env_anomaly();
+bool start_anomaly() {
+    const bool on = env_anomaly();
+    if (on) detail::observe_tape();
+    return on;
+}
+bool g_anomaly = start_anomaly();
+// Per thread: the LabelScopes open on this thread name the ops it records.
 thread_local std::string t_label;
 }  // namespace
 
 bool anomaly_mode() { return g_anomaly; }
-void set_anomaly_mode(bool on) { g_anomaly = on; }
+void set_anomaly_mode(bool on) {
+    if (on) detail::observe_tape();
+    g_anomaly = on;
+}
 
 LabelScope::LabelScope(const std::string& label) : prev_size_(t_label.size()) {
     t_label += (t_label.empty() ? "" : "/") + label;

@@ -47,5 +47,9 @@ private:
 };
 const std::string& current_label();
 
+namespace detail {
+void observe_tape();  // attaches the profiler's and anomaly mode's observers (observe.cpp)
+}
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -1,64 +1,23 @@
 #include "backward.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <cmath>
+#include <unordered_set>
 
-#include "anomaly.hpp"
-#include "profiler.hpp"
-#include "tape.hpp"
+#include "record.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
-std::atomic<std::uint64_t> g_epoch{0};
-thread_local std::vector<std::function<void(bool)>> t_walk_end;
-thread_local bool t_walking = false;
+// The walk running on this thread, if any: its end-of-walk work. Per thread
+// because ops' backward functions, called from the walk, add to it.
+thread_local std::vector<std::function<void(bool)>>* t_walk_end = nullptr;
 
-// Every non-leaf node reachable from root through inputs that require grad,
-// found with an explicit stack (no recursion, whatever the depth).
-std::vector<ImplPtr> reachable_nodes(const ImplPtr& root, bool check_freed) {
-    const std::uint64_t mark = ++g_epoch;
-    std::vector<ImplPtr> nodes;
-    std::vector<TensorImpl*> stack;
-    root->visit = mark;
-    if (!root->is_leaf()) nodes.push_back(root);
-    stack.push_back(root.get());
-    while (!stack.empty()) {
-        TensorImpl* n = stack.back();
-        stack.pop_back();
-        if (n->is_leaf()) continue;
-        if (check_freed && n->graph_freed)
-            fail<GraphError>(
-                "backward: the graph through '{}' (output shape {}{}) was already freed by an earlier backward; "
-                "pass retain_graph=true to the first backward to walk it twice",
-                n->op, shape_str(n->value.shape()), n->label.empty() ? "" : ", label '" + n->label + "'");
-        for (const ImplPtr& in : n->inputs) {
-            if (in->visit == mark || !in->requires_grad) continue;
-            in->visit = mark;
-            if (!in->is_leaf()) nodes.push_back(in);
-            stack.push_back(in.get());
-        }
-    }
-    return nodes;
-}
-// Anomaly mode: the gradients an op just produced must be finite.
-void check_gradients(const TensorImpl& n) {
-    for (std::size_t i = 0; i < n.inputs.size(); ++i) {
-        const TensorImpl& in = *n.inputs[i];
-        if (!in.has_grad) continue;
-        for (real v : in.grad)
-            if (!std::isfinite(v)) {
-                std::string shapes;
-                for (const ImplPtr& x : n.inputs) shapes += (shapes.empty() ? "" : ", ") + shape_str(x->value.shape());
-                fail<AnomalyError>(
-                    "anomaly: the gradient of op '{}' (tape index {}{}) for its input {} is NaN or Inf in backward; "
-                    "inputs {}, output {}",
-                    n.op, n.seq, n.label.empty() ? "" : ", created in '" + n.label + "'", i, shapes,
-                    shape_str(n.value.shape()));
-            }
-    }
+[[noreturn]] void freed(const TensorImpl& n) {
+    fail<GraphError>(
+        "backward: the graph through '{}' (output shape {}{}) was already freed by an earlier backward; "
+        "pass retain_graph=true to the first backward to walk it twice",
+        n.op, shape_str(n.value.shape()), n.label.empty() ? "" : ", label '" + n.label + "'");
 }
 }  // namespace
 
@@ -67,27 +26,44 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
         fail<GraphError>("backward: tensor of shape {} does not require grad (no input of the computation "
                          "requires grad, or it was computed under NoGradGuard)",
                          shape_str(root->value.shape()));
-
-    std::vector<ImplPtr> order = reachable_nodes(root, /*check_freed=*/true);
-    // Creation order is a topological order, so decreasing sequence numbers
-    // visit every consumer of a value before the value itself.
-    std::sort(order.begin(), order.end(), [](const ImplPtr& a, const ImplPtr& b) { return a->seq > b->seq; });
-
-    if (t_walking) fail<GraphError>("backward: called from inside another backward walk");
-    t_walking = true;
-    Profiler* prof = active_profiler();
-    if (prof) prof->mark("(until backward)");
+    if (t_walk_end) fail<GraphError>("backward: called from inside another backward walk");
+    const auto mark = hooks().mark.load(std::memory_order_relaxed);
+    const auto observe = hooks().backward_done.load(std::memory_order_relaxed);
+    if (mark) mark("(until backward)");
+    std::vector<std::function<void(bool)>> at_end;
+    t_walk_end = &at_end;
+    auto finish = [&](bool completed) {
+        t_walk_end = nullptr;
+        for (auto& fn : at_end) fn(completed);
+    };
     try {
         accumulate(*root, seed);
-        for (ImplPtr& p : order) {
-            TensorImpl& n = *p;
+        // Newest node first: a max-heap on creation numbers. A node's
+        // consumers are all newer, so when it comes up every gradient it
+        // will receive has arrived. No recursion, whatever the depth.
+        auto older = [](const ImplPtr& a, const ImplPtr& b) { return a->seq < b->seq; };
+        std::vector<ImplPtr> heap;
+        if (!root->is_leaf()) heap.push_back(root);
+        std::uint64_t last = 0;
+        while (!heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), older);
+            const ImplPtr node = std::move(heap.back());
+            heap.pop_back();
+            TensorImpl& n = *node;
+            if (n.seq == last) continue;  // reached again through another consumer
+            last = n.seq;
+            if (n.graph_freed) freed(n);
             if (n.has_grad && n.backward) {
-                const auto start = prof ? Profiler::Clock::now() : Profiler::Clock::time_point{};
+                const auto start = observe ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
                 n.backward(n);
-                if (prof) prof->backward_done(n.op, start);
-                if (anomaly_mode()) check_gradients(n);
+                if (observe) observe(n, start);
             }
-            if (!retain_graph) {
+            for (const ImplPtr& in : n.inputs)
+                if (in->requires_grad && !in->is_leaf()) {
+                    heap.push_back(in);
+                    std::push_heap(heap.begin(), heap.end(), older);
+                }
+            if (!retain_graph) {  // let go of the inputs: memory falls as the walk proceeds
                 n.backward = nullptr;
                 n.inputs.clear();
                 n.graph_freed = true;
@@ -96,31 +72,58 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
                 n.grad = no_elements();
                 n.has_grad = false;
             }
-            p.reset();  // frees the node now if nothing else holds it
         }
-        for (std::size_t i = 0; i < t_walk_end.size(); ++i) t_walk_end[i](true);
-        if (prof) prof->mark("(staged weight gradients)");
     } catch (...) {
-        for (auto& fn : t_walk_end) fn(false);
-        t_walk_end.clear();
-        t_walking = false;
+        finish(false);
         throw;
     }
-    t_walk_end.clear();
-    t_walking = false;
+    finish(true);
+    if (mark) mark("(end of walk)");
 }
 
 void at_walk_end(std::function<void(bool)> fn) {
-    if (!t_walking) {  // not inside a walk: nothing to wait for
-        fn(true);
-        return;
-    }
-    t_walk_end.push_back(std::move(fn));
+    if (!t_walk_end) return fn(true);  // not inside a walk: nothing to wait for
+    t_walk_end->push_back(std::move(fn));
 }
 
 std::size_t graph_size(const Tensor& t) {
-    if (!t.defined() || !t.requires_grad()) return 0;
-    return reachable_nodes(t.impl_ptr(), /*check_freed=*/false).size();
+    if (!t.defined() || !t.requires_grad() || t.is_leaf()) return 0;
+    std::unordered_set<const TensorImpl*> seen{t.impl()};
+    std::vector<const TensorImpl*> stack{t.impl()};
+    while (!stack.empty()) {
+        const TensorImpl* n = stack.back();
+        stack.pop_back();
+        for (const ImplPtr& in : n->inputs)
+            if (in->requires_grad && !in->is_leaf() && seen.insert(in.get()).second) stack.push_back(in.get());
+    }
+    return seen.size();
+}
+
+// ------------------------------------------------------- iterative teardown
+// When the last handle to the head of a long chain goes, each node's
+// destructor would destroy its inputs, whose destructors destroy theirs...
+// one stack frame per node. Instead the outermost destructor on this thread
+// owns a work list, and nested ones only move their inputs onto it.
+namespace {
+thread_local std::vector<ImplPtr>* t_teardown = nullptr;
+}
+
+TensorImpl::~TensorImpl() {
+    delete deferred.load(std::memory_order_relaxed);
+    if (inputs.empty()) return;
+    if (t_teardown) {
+        for (auto& p : inputs) t_teardown->push_back(std::move(p));
+        return;
+    }
+    std::vector<ImplPtr> work;
+    t_teardown = &work;
+    for (auto& p : inputs) work.push_back(std::move(p));
+    while (!work.empty()) {
+        ImplPtr p = std::move(work.back());
+        work.pop_back();
+        p.reset();  // if the last owner: its destructor appends its inputs to work
+    }
+    t_teardown = nullptr;
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

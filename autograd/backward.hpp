@@ -1,5 +1,5 @@
 #pragma once
-// The reverse walk. Tensor::backward() calls this.
+// The walk back. Tensor::backward() calls run_backward.
 
 #include <functional>
 
@@ -8,16 +8,16 @@
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
-// Seeds root.grad with `seed` and runs every reachable node's backward in
-// reverse creation order. Without retain_graph each node's inputs and saved
-// state are released right after its backward ran, so memory falls as the
-// walk proceeds, and a second walk through the same nodes throws GraphError.
+// Seeds root.grad with `seed` and runs the backward function of every node
+// reachable from root, newest first. Without retain_graph each node lets go
+// of its inputs and backward function right after it ran, so memory falls
+// as the walk proceeds, and a second walk through it throws GraphError.
 void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph);
 
 // Work an op asks to run once, after every node of the current walk has run
-// (true) -- or to drop, if the walk fails (false). Lets an op batch many small
-// gradient contributions into one large computation: linear() uses it to turn
-// a recurrent layer's per-step weight-gradient GEMMs into one GEMM.
+// (true) -- or to drop, if the walk fails (false). The staged weight
+// gradients (speed/staged_gemm.hpp) turn a recurrent layer's per-step
+// weight-gradient GEMMs into one GEMM this way. Outside a walk fn runs now.
 void at_walk_end(std::function<void(bool completed)> fn);
 
 // Number of tape nodes reachable from t (including t if it is not a leaf).

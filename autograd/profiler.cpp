@@ -5,19 +5,24 @@
 
 #include <fmt/format.h>
 
+#include "anomaly.hpp"
 #include "error.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
+// Per thread: a profiler tallies the ops of the thread that made it.
 thread_local Profiler* t_active = nullptr;
 double ms(Profiler::Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 }  // namespace
 
 Profiler* active_profiler() { return t_active; }
 
-Profiler::Profiler() : last_(Clock::now()), prev_(t_active) { t_active = this; }
+Profiler::Profiler() : last_(Clock::now()), prev_(t_active) {
+    detail::observe_tape();
+    t_active = this;
+}
 Profiler::~Profiler() { t_active = prev_; }
 
 void Profiler::forward_done(const char* op) {

@@ -52,7 +52,6 @@ public:
     using Clock = std::chrono::steady_clock;
     void forward_done(const char* op);
     void backward_done(const char* op, Clock::time_point start);
-    void restart_interval() { last_ = Clock::now(); }
 
 private:
     struct Tally {

@@ -3,7 +3,7 @@
 // make model code read like the equations: h = tanh(x*W + h*U + b).
 
 #include "../autograd/tensor.hpp"
-#include "elementwise.hpp"
+#include "pointwise.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 
-#include "../autograd/parallel.hpp"
-#include "../autograd/tape.hpp"
+#include "../speed/parallel.hpp"
+#include "../autograd/record.hpp"
 #include "vecmath.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -114,8 +114,8 @@ Tensor attention_weights(const Tensor& q, const Tensor& keys, const Tensor& mask
         TensorImpl& Q = *y.inputs[0];
         TensorImpl& Kt = *y.inputs[1];
         const real* mv = y.inputs.size() > 2 ? y.inputs[2]->value.data() : nullptr;
-        real* dq = Q.requires_grad ? grad_buffer(Q).data() : nullptr;
-        real* dk = Kt.requires_grad ? grad_buffer(Kt).data() : nullptr;
+        real* dq = Q.requires_grad ? grad_into(Q, true).data : nullptr;
+        real* dk = Kt.requires_grad ? grad_into(Kt, true).data : nullptr;
         const real* qv = Q.value.data();
         const real* kv = Kt.value.data();
         const real* av = y.value.data();
@@ -155,8 +155,8 @@ Tensor attention_context(const Tensor& alpha, const Tensor& keys) {
     return record("attention_context", std::move(c), {alpha, keys}, [d](TensorImpl& y) {
         TensorImpl& A = *y.inputs[0];
         TensorImpl& Kt = *y.inputs[1];
-        real* da = A.requires_grad ? grad_buffer(A).data() : nullptr;
-        real* dk = Kt.requires_grad ? grad_buffer(Kt).data() : nullptr;
+        real* da = A.requires_grad ? grad_into(A, true).data : nullptr;
+        real* dk = Kt.requires_grad ? grad_into(Kt, true).data : nullptr;
         const real* av = A.value.data();
         const real* kv = Kt.value.data();
         const real* dc = y.grad.data();

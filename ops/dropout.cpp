@@ -1,6 +1,6 @@
 #include "dropout.hpp"
 
-#include "../autograd/tape.hpp"
+#include "../autograd/record.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -13,8 +13,8 @@ Tensor dropout(const Tensor& x, real p, bool training, Generator& gen) {
     const real keep = real(1) / (real(1) - p);
     for (auto& m : mask) m = gen.bernoulli(1.0 - double(p)) ? keep : real(0);
     Array y = x.value() * mask;
-    return record("dropout", std::move(y), {x},
-                  [mask = std::move(mask)](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * mask); }, kReadsNothing);
+    return record("dropout", std::move(y), {unread(x)},
+                  [mask = std::move(mask)](TensorImpl& y) { accumulate(*y.inputs[0], y.grad * mask); }, Output::unread);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "../autograd/parallel.hpp"
+#include "../speed/parallel.hpp"
 
 // The config first: it defines HAVE_CBLAS, without which cxxblas silently
 // falls back to its slow generic loops instead of calling OpenBLAS.

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <xtensor/xoperation.hpp>
 
-#include "../autograd/tape.hpp"
+#include "../autograd/record.hpp"
 #include "broadcast.hpp"
 
 namespace tapegrad {
@@ -26,15 +26,15 @@ Tensor index_select(const Tensor& table, const IndexArray& ids, Index padding_id
     for (std::size_t k = 0; k < ids.size(); ++k)
         std::memcpy(y.data() + k * row, table.data() + static_cast<std::size_t>(ids.data()[k]) * row,
                     row * sizeof(real));
-    return record("index_select", std::move(y), {table}, [ids, row, padding_idx](TensorImpl& y) {
-        real* g = grad_buffer(*y.inputs[0]).data();
+    return record("index_select", std::move(y), {unread(table)}, [ids, row, padding_idx](TensorImpl& y) {
+        real* g = grad_into(*y.inputs[0], true).data;
         const real* dy = y.grad.data();
         for (std::size_t k = 0; k < ids.size(); ++k) {
             if (ids.data()[k] == padding_idx) continue;
             real* dst = g + static_cast<std::size_t>(ids.data()[k]) * row;
             for (std::size_t j = 0; j < row; ++j) dst[j] += dy[k * row + j];
         }
-    }, kReadsNothing);
+    }, Output::unread);
 }
 
 // Y = m ? A : B  =>  dA = m * dY, dB = (1 - m) * dY   (each summed back to its shape)
@@ -43,12 +43,12 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
     broadcast_shapes("where (mask)", mask.shape(), ab);
     Array m = xt::cast<real>(xt::not_equal(mask.value(), real(0)));
     Array y = xt::where(m, a.value(), b.value());
-    return record("where", std::move(y), {a, b}, [m](TensorImpl& y) {
+    return record("where", std::move(y), {unread(a), unread(b)}, [m](TensorImpl& y) {
         auto& a = *y.inputs[0];
         auto& b = *y.inputs[1];
         if (a.requires_grad) accumulate(a, sum_to(y.grad * m, a.value.shape()));
         if (b.requires_grad) accumulate(b, sum_to(y.grad * (real(1) - m), b.value.shape()));
-    }, kReadsNothing);
+    }, Output::unread);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "../autograd/parallel.hpp"
-#include "../autograd/tape.hpp"
+#include "../speed/parallel.hpp"
+#include "../autograd/record.hpp"
 #include "vecmath.hpp"
 
 namespace tapegrad {
@@ -58,9 +58,9 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
         if (reduction == Reduction::Mean) scale = valid ? real(1) / real(valid) : real(0);
         out = Array(static_cast<real>(total * scale));
     }
-    return record("cross_entropy", std::move(out), {logits},
+    return record("cross_entropy", std::move(out), {unread(logits)},
                   [prob = std::move(prob), targets, ignore_index, reduction, scale, C](TensorImpl& y) {
-                      real* dz = grad_buffer(*y.inputs[0]).data();
+                      real* dz = grad_into(*y.inputs[0], true).data;
                       const real* p = prob.data();
                       for (std::size_t k = 0; k < targets.size(); ++k) {
                           const Index t = targets.data()[k];
@@ -69,7 +69,7 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
                           for (std::size_t c = 0; c < C; ++c) dz[k * C + c] += g * p[k * C + c];
                           dz[k * C + static_cast<std::size_t>(t)] -= g;
                       }
-                  }, kReadsNothing);
+                  }, Output::unread);
 }
 
 // L = mean((a-b)^2)  =>  da = 2 (a-b) / n * dL,  db = -da
@@ -89,7 +89,7 @@ Tensor mse(const Tensor& a, const Tensor& b) {
         const real k = n ? real(2) * y.grad.data()[0] / real(n) : real(0);
         if (a.requires_grad) accumulate(a, k * (a.value - b.value));
         if (b.requires_grad) accumulate(b, -k * (a.value - b.value));
-    }, reads_inputs(0b11));
+    }, Output::unread);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -3,9 +3,10 @@
 // with the transposes passed as flags.
 #include "matmul.hpp"
 
-#include "../autograd/tape.hpp"
+#include "../autograd/record.hpp"
 #include "gemm.hpp"
-#include "linear.hpp"
+#include "../speed/staged_gemm.hpp"
+#include "../speed/transposed_weight.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -38,28 +39,31 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     // projection each decoder step): as linear does, dA multiplies by a W^T
     // made once per graph, and dW is staged to one GEMM at the walk's end.
     const std::shared_ptr<const Array> wt =
-        sb.size() == 2 ? detail::batch_transposed_weight(M, b, needs_record({&a, &b})) : nullptr;
-    return record("matmul", std::move(y), {a, b}, [nb, M, N, K, wt](TensorImpl& y) {
+        sb.size() == 2 ? transposed_weight::of(b, M, needs_record({&a, &b})) : nullptr;
+    const bool shared = sb.size() == 2;  // one weight for every row
+    return record("matmul", std::move(y), {a, b}, [nb, M, N, K, wt, shared](TensorImpl& y) {
         TensorImpl& A = *y.inputs[0];
         TensorImpl& B = *y.inputs[1];
         const real* g = y.grad.data();
         if (A.requires_grad) {  // dA = dY B^T
-            const real beta = grad_beta(A);
+            const GradBuffer da = grad_into(A);
             if (wt)
-                gemm(false, false, M, K, N, 1, g, N, wt->data(), K, beta, A.grad.data(), K);
+                gemm(false, false, M, K, N, 1, g, N, wt->data(), K, da.beta, da.data, K);
             else
                 for (std::size_t i = 0; i < nb; ++i)
-                    gemm(false, true, M, K, N, 1, g + i * M * N, N, B.value.data() + i * K * N, N, beta,
-                         A.grad.data() + i * M * K, K);
+                    gemm(false, true, M, K, N, 1, g + i * M * N, N, B.value.data() + i * K * N, N, da.beta,
+                         da.data + i * M * K, K);
         }
-        if (wt && detail::stage_matmul_weight(y, M, K, N)) return;
+        // a 2-D weight's dB staged to the walk's end, as linear's dW
+        static const ImplPtr kNoBias;
+        if (shared && staged::stage(g, A.value.data(), y.inputs[1], kNoBias, M, K, N, /*in_out=*/true)) return;
         if (B.requires_grad) {  // dB = A^T dY  (a shared B has nb = 1: one GEMM sums over the batch)
-            const real beta = grad_beta(B);
+            const GradBuffer db = grad_into(B);
             for (std::size_t i = 0; i < nb; ++i)
-                gemm(true, false, K, N, M, 1, A.value.data() + i * M * K, K, g + i * M * N, N, beta,
-                     B.grad.data() + i * K * N, N);
+                gemm(true, false, K, N, M, 1, A.value.data() + i * M * K, K, g + i * M * N, N, db.beta,
+                     db.data + i * K * N, N);
         }
-    }, reads_inputs(0b11));
+    }, Output::unread);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "../autograd/tape.hpp"
+#include "../autograd/record.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -38,13 +38,13 @@ Tensor scaled_axis_sum(const char* op, const Tensor& x, std::ptrdiff_t axis, boo
         for (std::size_t j = 0; j < g.n; ++j)
             for (std::size_t i = 0; i < g.inner; ++i) yv[o * g.inner + i] += xv[(o * g.n + j) * g.inner + i];
     if (average) y *= scale;
-    return record(op, std::move(y), {x}, [g, scale](TensorImpl& y) {
-        real* dx = grad_buffer(*y.inputs[0]).data();
+    return record(op, std::move(y), {unread(x)}, [g, scale](TensorImpl& y) {
+        real* dx = grad_into(*y.inputs[0], true).data;
         const real* dy = y.grad.data();
         for (std::size_t o = 0; o < g.outer; ++o)
             for (std::size_t j = 0; j < g.n; ++j)
                 for (std::size_t i = 0; i < g.inner; ++i) dx[(o * g.n + j) * g.inner + i] += scale * dy[o * g.inner + i];
-    }, kReadsNothing);
+    }, Output::unread);
 }
 
 // y = scale * sum(x)  =>  dx = scale * dy everywhere
@@ -54,10 +54,10 @@ Tensor scaled_total(const char* op, const Tensor& x, bool average) {
     double acc = 0;  // double accumulator: a float sum of 1e6 terms loses digits
     const real* xd = x.data();
     for (std::size_t k = 0; k < n; ++k) acc += xd[k];
-    return record(op, Array(static_cast<real>(acc * scale)), {x}, [scale](TensorImpl& y) {
+    return record(op, Array(static_cast<real>(acc * scale)), {unread(x)}, [scale](TensorImpl& y) {
         TensorImpl& in = *y.inputs[0];
         accumulate(in, Array(in.value.shape(), scale * y.grad.data()[0]));
-    }, kReadsNothing);
+    }, Output::unread);
 }
 }  // namespace
 
@@ -85,12 +85,12 @@ Tensor max(const Tensor& x, std::ptrdiff_t axis, bool keepdims) {
             arg[o * g.inner + i] = best;
             y.data()[o * g.inner + i] = xv[(o * g.n + best) * g.inner + i];
         }
-    return record("max", std::move(y), {x}, [g, arg = std::move(arg)](TensorImpl& y) {
-        real* dx = grad_buffer(*y.inputs[0]).data();
+    return record("max", std::move(y), {unread(x)}, [g, arg = std::move(arg)](TensorImpl& y) {
+        real* dx = grad_into(*y.inputs[0], true).data;
         for (std::size_t o = 0; o < g.outer; ++o)
             for (std::size_t i = 0; i < g.inner; ++i)
                 dx[(o * g.n + arg[o * g.inner + i]) * g.inner + i] += y.grad.data()[o * g.inner + i];
-    }, kReadsNothing);
+    }, Output::unread);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -1,6 +1,6 @@
 #include "shape.hpp"
 
-#include "elementwise.hpp"
+#include "../speed/fusion.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include <fmt/ranges.h>
 #include <xtensor/xmanipulation.hpp>
 
-#include "../autograd/tape.hpp"
+#include "../autograd/record.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -89,12 +89,12 @@ Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm) {
     for (std::size_t i = 0; i < n; ++i) out[i] = x.shape()[perm[i]];
     Array y = Array::from_shape(out);
     permute_into(x.data(), x.shape(), perm, y.data(), false);
-    return record("permute", std::move(y), {x}, [inv](TensorImpl& y) {
+    return record("permute", std::move(y), {unread(x)}, [inv](TensorImpl& y) {
         TensorImpl& X = *y.inputs[0];
         if (!X.requires_grad) return;
-        const bool add = grad_beta(X) != 0;
-        permute_into(y.grad.data(), y.value.shape(), inv, X.grad.data(), add);
-    }, kReadsNothing);
+        const GradBuffer dx = grad_into(X);
+        permute_into(y.grad.data(), y.value.shape(), inv, dx.data, dx.beta != 0);
+    }, Output::unread);
 }
 
 Tensor transpose(const Tensor& x, std::ptrdiff_t axis0, std::ptrdiff_t axis1) {
@@ -129,12 +129,12 @@ Tensor reshape(const Tensor& x, const std::vector<std::ptrdiff_t>& shape) {
              fmt::join(shape, ", "));
     Array v = x.value();
     v.reshape(out);
-    return record("reshape", std::move(v), {x}, [](TensorImpl& y) {
+    return record("reshape", std::move(v), {unread(x)}, [](TensorImpl& y) {
         TensorImpl& in = *y.inputs[0];
         Array g = y.grad;
         g.reshape(in.value.shape());
         accumulate(in, std::move(g));
-    }, kReadsNothing);
+    }, Output::unread);
 }
 
 // Y = X[.., start:end, ..]  =>  dX[.., start:end, ..] += dY, zero elsewhere
@@ -147,18 +147,18 @@ Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_
     Shape out = s;
     out[a] = end - start;
     const std::size_t outer = extent(s, 0, a), inner = extent(s, a + 1, s.size());
-    // read in place by the elementwise ops that take it (elementwise.hpp)
+    // read in place by the elementwise ops that take it (speed/fusion.hpp)
     if (Tensor v = fusion::view(x, out, start * inner, (end - start) * inner, s[a] * inner, std::ptrdiff_t(a), start,
                                 end);
         v.defined())
         return v;
     Array y = Array::from_shape(out);
     move_block(x.data(), s[a], start, y.data(), out[a], 0, out[a], outer, inner, false);
-    return record("slice", std::move(y), {x}, [a, start, outer, inner](TensorImpl& y) {
+    return record("slice", std::move(y), {unread(x)}, [a, start, outer, inner](TensorImpl& y) {
         TensorImpl& in = *y.inputs[0];
-        move_block(y.grad.data(), y.value.shape()[a], 0, grad_buffer(in).data(), in.value.shape()[a], start,
+        move_block(y.grad.data(), y.value.shape()[a], 0, grad_into(in, true).data, in.value.shape()[a], start,
                    y.value.shape()[a], outer, inner, true);
-    }, kReadsNothing);
+    }, Output::unread);
 }
 
 namespace {
@@ -175,14 +175,16 @@ Tensor join(const char* op, const std::vector<Tensor>& xs, Shape out, std::size_
     Array y = Array::from_shape(out);
     for (std::size_t i = 0; i < xs.size(); ++i)
         move_block(xs[i].data(), lens[i], 0, y.data(), total, offs[i], lens[i], outer, inner, false);
-    return record(op, std::move(y), xs, [lens, offs, total, outer, inner](TensorImpl& y) {
+    std::vector<Input> inputs;
+    for (const Tensor& x : xs) inputs.push_back(unread(x));
+    return record(op, std::move(y), inputs, [lens, offs, total, outer, inner](TensorImpl& y) {
         for (std::size_t i = 0; i < y.inputs.size(); ++i) {
             if (!wants_grad(y, i)) continue;
             TensorImpl& in = *y.inputs[i];
-            move_block(y.grad.data(), total, offs[i], grad_buffer(in).data(), lens[i], 0, lens[i], outer, inner,
+            move_block(y.grad.data(), total, offs[i], grad_into(in, true).data, lens[i], 0, lens[i], outer, inner,
                        true);
         }
-    }, kReadsNothing);
+    }, Output::unread);
 }
 }  // namespace
 
@@ -257,11 +259,11 @@ Tensor select(const Tensor& x, std::size_t i) {
     if (Tensor v = fusion::view(x, out, i * n, n, n, -1, i, i + 1); v.defined()) return v;
     Array y = Array::from_shape(out);
     std::memcpy(y.data(), x.data() + i * n, n * sizeof(real));
-    return record("select", std::move(y), {x}, [i, n](TensorImpl& y) {
-        real* dx = grad_buffer(*y.inputs[0]).data() + i * n;
+    return record("select", std::move(y), {unread(x)}, [i, n](TensorImpl& y) {
+        real* dx = grad_into(*y.inputs[0], true).data + i * n;
         const real* g = y.grad.data();
         for (std::size_t k = 0; k < n; ++k) dx[k] += g[k];
-    }, kReadsNothing);
+    }, Output::unread);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "../autograd/parallel.hpp"
-#include "../autograd/tape.hpp"
+#include "../speed/parallel.hpp"
+#include "../autograd/record.hpp"
 #include "vecmath.hpp"
 
 namespace tapegrad {
@@ -68,8 +68,8 @@ Array softmax_forward(const Tensor& x, const Lanes& l, bool probabilities) {
 // y = softmax(x)  =>  dx = y * (dy - sum_j(dy_j y_j))
 Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
     const Lanes l = lanes("softmax", x, axis);
-    return record("softmax", softmax_forward(x, l, true), {x}, [l](TensorImpl& y) {
-        real* dx = grad_buffer(*y.inputs[0]).data();
+    return record("softmax", softmax_forward(x, l, true), {unread(x)}, [l](TensorImpl& y) {
+        real* dx = grad_into(*y.inputs[0], true).data;
         const real* dy = y.grad.data();
         const real* yv = y.value.data();
         for (std::size_t o = 0; o < l.outer; ++o)
@@ -82,14 +82,14 @@ Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
                     dx[k] += yv[k] * (dy[k] - dot);
                 }
             }
-    }, kReadsOutput);
+    });
 }
 
 // y = log_softmax(x)  =>  dx = dy - exp(y) * sum_j(dy_j)
 Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
     const Lanes l = lanes("log_softmax", x, axis);
-    return record("log_softmax", softmax_forward(x, l, false), {x}, [l](TensorImpl& y) {
-        real* dx = grad_buffer(*y.inputs[0]).data();
+    return record("log_softmax", softmax_forward(x, l, false), {unread(x)}, [l](TensorImpl& y) {
+        real* dx = grad_into(*y.inputs[0], true).data;
         const real* dy = y.grad.data();
         const real* yv = y.value.data();
         for (std::size_t o = 0; o < l.outer; ++o)
@@ -102,7 +102,7 @@ Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
                     dx[k] += dy[k] - std::exp(yv[k]) * s;
                 }
             }
-    }, kReadsOutput);
+    });
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -1,97 +1,58 @@
-// Elementwise functions: forward through the vectorised kernels where there
-// are transcendental functions, backward as one fused pass each.
+// Elementwise functions of one tensor. The fusible ones (sigmoid, tanh,
+// exp, relu) are ops/pointwise's, with their derivatives there; the others
+// have theirs here.
 #include "unary.hpp"
 
 #include <cmath>
 #include <xtensor/xmath.hpp>
 
-#include "../autograd/tape.hpp"
-#include "vecmath.hpp"
+#include "../autograd/record.hpp"
+#include "../speed/fusion.hpp"
+#include "pointwise.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
-template <class Kernel>
-Array map(const Tensor& x, Kernel k) {
-    Array y = Array::from_shape(x.shape());
-    k(x.data(), y.data(), x.numel());
-    return y;
+Tensor fusible(Code c, const Operand& x) {
+    if (Tensor r = fusion::defer(c, x); r.defined()) return r;
+    return pointwise::apply(c, x.t, nullptr, 0);
 }
 }  // namespace
 
-// d exp(x)/dx = exp(x) = y
-Tensor exp(Operand x_) {
-    if (Tensor r = fusion::defer(fusion::Code::Exp, x_); r.defined()) return r;
-    const Tensor& x = x_.t;
-    return record("exp", map(x, vec_exp), {x}, [](TensorImpl& y) {
-        const real* v = y.value.data();
-        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i]; });
-    }, kReadsOutput);
-}
+Tensor exp(Operand x) { return fusible(Code::Exp, x); }
+Tensor tanh(Operand x) { return fusible(Code::Tanh, x); }
+Tensor sigmoid(Operand x) { return fusible(Code::Sigmoid, x); }
+Tensor relu(Operand x) { return fusible(Code::Relu, x); }
 
 // d log(x)/dx = 1/x
 Tensor log(const Tensor& x) {
     return record("log", xt::log(x.value()), {x}, [](TensorImpl& y) {
-        const real* xv = y.inputs[0]->value.data();
-        elementwise_backward(y, *y.inputs[0], [xv](std::size_t i) { return real(1) / xv[i]; });
-    }, reads_inputs(0b1));
+        accumulate(*y.inputs[0], y.grad / y.inputs[0]->value);
+    }, Output::unread);
 }
 
 // d sqrt(x)/dx = 1/(2 sqrt(x)) = 1/(2y)
 Tensor sqrt(const Tensor& x) {
-    return record("sqrt", xt::sqrt(x.value()), {x}, [](TensorImpl& y) {
-        const real* v = y.value.data();
-        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return real(0.5) / v[i]; });
-    }, kReadsOutput);
+    return record("sqrt", xt::sqrt(x.value()), {unread(x)}, [](TensorImpl& y) {
+        accumulate(*y.inputs[0], real(0.5) * y.grad / y.value);
+    });
 }
 
 // d|x|/dx = sign(x)   (0 at x = 0, as PyTorch)
 Tensor abs(const Tensor& x) {
     return record("abs", xt::abs(x.value()), {x}, [](TensorImpl& y) {
-        const real* xv = y.inputs[0]->value.data();
-        elementwise_backward(y, *y.inputs[0],
-                             [xv](std::size_t i) { return real((xv[i] > 0) - (xv[i] < 0)); });
-    }, reads_inputs(0b1));
-}
-
-// d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2
-Tensor tanh(Operand x_) {
-    if (Tensor r = fusion::defer(fusion::Code::Tanh, x_); r.defined()) return r;
-    const Tensor& x = x_.t;
-    return record("tanh", map(x, vec_tanh), {x}, [](TensorImpl& y) {
-        const real* v = y.value.data();
-        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return real(1) - v[i] * v[i]; });
-    }, kReadsOutput);
-}
-
-// d sigma(x)/dx = sigma(x) (1 - sigma(x)) = y (1 - y)
-Tensor sigmoid(Operand x_) {
-    if (Tensor r = fusion::defer(fusion::Code::Sigmoid, x_); r.defined()) return r;
-    const Tensor& x = x_.t;
-    return record("sigmoid", map(x, vec_sigmoid), {x}, [](TensorImpl& y) {
-        const real* v = y.value.data();
-        elementwise_backward(y, *y.inputs[0], [v](std::size_t i) { return v[i] * (real(1) - v[i]); });
-    }, kReadsOutput);
-}
-
-// d relu(x)/dx = 1 if x > 0 else 0
-Tensor relu(Operand x_) {
-    if (Tensor r = fusion::defer(fusion::Code::Relu, x_); r.defined()) return r;
-    const Tensor& x = x_.t;
-    return record("relu", xt::maximum(x.value(), real(0)), {x}, [](TensorImpl& y) {
-        const real* xv = y.inputs[0]->value.data();
-        elementwise_backward(y, *y.inputs[0], [xv](std::size_t i) { return real(xv[i] > 0); });
-    }, reads_inputs(0b1));
+        accumulate(*y.inputs[0], y.grad * xt::sign(y.inputs[0]->value));
+    }, Output::unread);
 }
 
 // d clamp(x)/dx = 1 if lo <= x <= hi else 0
 Tensor clamp(const Tensor& x, real lo, real hi) {
     if (!(lo <= hi)) fail<ValueError>("clamp: lower bound {} is greater than upper bound {}", lo, hi);
     return record("clamp", xt::clip(x.value(), lo, hi), {x}, [lo, hi](TensorImpl& y) {
-        const real* xv = y.inputs[0]->value.data();
-        elementwise_backward(y, *y.inputs[0], [xv, lo, hi](std::size_t i) { return real(xv[i] >= lo && xv[i] <= hi); });
-    }, reads_inputs(0b1));
+        const Array& xv = y.inputs[0]->value;
+        accumulate(*y.inputs[0], xt::where(xv >= lo && xv <= hi, y.grad, real(0)));
+    }, Output::unread);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

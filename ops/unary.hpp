@@ -2,7 +2,7 @@
 // Elementwise functions of one tensor.
 
 #include "../autograd/tensor.hpp"
-#include "elementwise.hpp"
+#include "pointwise.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {

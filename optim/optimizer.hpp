@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../autograd/parallel.hpp"
+#include "../speed/parallel.hpp"
 #include "../autograd/tensor.hpp"
 
 namespace tapegrad {

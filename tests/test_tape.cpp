@@ -130,27 +130,27 @@ TEST_CASE("a value no backward reads is released once no Tensor holds it", "[tap
     Tensor a = rnd({2, 3}, 1), b = rnd({2, 3}, 2);
     Tensor y = sigmoid(a + b);  // sigmoid's backward reads its output, not the sum
     const TensorImpl& sum_node = *y.impl()->inputs[0];
-    CHECK(sum_node.value_released);
+    CHECK(sum_node.value_released());
     CHECK(sum_node.value.shape() == a.shape());  // the shape stays for the walk
-    CHECK_FALSE(y.impl()->value_released);
+    CHECK_FALSE(y.impl()->value_released());
 
     Tensor s = a * b;  // held by the program: kept until it lets go
     Tensor t = tanh(s);
     const TensorImpl* s_node = s.impl();
-    CHECK_FALSE(s_node->value_released);
+    CHECK_FALSE(s_node->value_released());
     s = Tensor();
-    CHECK(s_node->value_released);
+    CHECK(s_node->value_released());
 
     Tensor p = tanh(a) * b;  // mul reads its inputs, tanh its output
-    CHECK_FALSE(p.impl()->inputs[0]->value_released);
+    CHECK_FALSE(p.impl()->inputs[0]->value_released());
     Tensor q = (a + b) * b;
-    CHECK_FALSE(q.impl()->inputs[0]->value_released);
+    CHECK_FALSE(q.impl()->inputs[0]->value_released());
     Tensor r = exp(a) + b;  // exp reads its own output
-    CHECK_FALSE(r.impl()->inputs[0]->value_released);
+    CHECK_FALSE(r.impl()->inputs[0]->value_released());
     Tensor u = sum(reshape(a * b, {3, 2}));  // neither reads its input
-    CHECK(u.impl()->inputs[0]->value_released);
-    CHECK(u.impl()->inputs[0]->inputs[0]->value_released);
-    CHECK_FALSE(a.impl()->value_released);  // leaves never are
+    CHECK(u.impl()->inputs[0]->value_released());
+    CHECK(u.impl()->inputs[0]->inputs[0]->value_released());
+    CHECK_FALSE(a.impl()->value_released());  // leaves never are
 
     // a handle rebuilt from the tape node says so instead of reading nothing
     Tensor rebuilt(y.impl()->inputs[0]);
@@ -180,11 +180,11 @@ TEST_CASE("releasing values changes no gradient: an LSTM cell written op by op o
     };
     std::vector<Tensor> held, none;
     loss(true, held).backward();
-    CHECK_FALSE(held[0].impl()->value_released);
+    CHECK_FALSE(held[0].impl()->value_released());
     const Array dW = W.grad(), dU = U.grad(), db = bias.grad();
     for (Tensor* p : {&W, &U, &bias}) p->zero_grad();
     Tensor l = loss(false, none);
-    const std::size_t released = count_nodes(l, [](const TensorImpl& n) { return n.value_released; });
+    const std::size_t released = count_nodes(l, [](const TensorImpl& n) { return n.value_released(); });
     // per step: 2 products, their sum, 4 chunks, 2 gate products; then the
     // last c (tanh reads its output) and h * h (sum reads nothing)
     CHECK(released == 4 * (2 + 1 + 4 + 2) + 2);

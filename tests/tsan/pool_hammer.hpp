@@ -3,7 +3,7 @@
 // pauses long enough for the workers to fall asleep. Returns how many parts
 // ran other than exactly once. Used by the Catch2 suite and, under
 // ThreadSanitizer, by pool_stress.cpp.
-#include <autograd/parallel.hpp>
+#include <speed/parallel.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -1,5 +1,6 @@
 #pragma once
-// Elementwise fusion: a chain of elementwise ops written one op at a time,
+// Elementwise fusion, a speed layer: a chain of elementwise ops written one
+// op at a time,
 //
 //   Tensor c = sigmoid(f) * c_prev + sigmoid(i) * tanh(g);
 //
@@ -23,30 +24,21 @@
 // backward() -- computes it and puts it on the tape: one "elementwise" node
 // whose inputs are the tensors the program reads. Its backward runs the
 // program again over a tile of a few hundred elements, then walks it in
-// reverse (the derivative of each instruction is next to its forward in
-// elementwise.cpp). A program of one instruction over whole tensors, or a
+// reverse, each instruction with its derivative from ops/pointwise.cpp (the
+// eager ops' own). A program of one instruction over whole tensors, or a
 // view, is computed by the eager op itself, so it records the same node
 // ("tanh", "select", ...) as without fusion.
 //
 // Values and gradients agree with the eager ops' to rounding: the same
-// formulas, though a piece's tail may take the scalar exp where the eager
-// op took the vector one. Nothing is deferred with grad mode off, in
-// anomaly mode, or after set_elementwise_fusion(false) (or the environment
-// variable TAPEGRAD_FUSION=0).
+// formulas and kernels over other slices of memory. Nothing is deferred
+// with grad mode off, in anomaly mode, or after set_elementwise_fusion(false)
+// (or TAPEGRAD_FUSION=0, or TAPEGRAD_SPEED=0).
 
-#include "../autograd/tensor.hpp"
+#include "../ops/pointwise.hpp"
+#include "layers.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
-
-// An input of an elementwise op: a tensor, and whether the caller gave it
-// away (a temporary), so a pending program in it can be taken over.
-struct Operand {
-    Operand(const Tensor& t) : t(t), temporary(false) {}  // NOLINT: implicit on purpose
-    Operand(Tensor&& t) : t(t), temporary(true) {}        // NOLINT
-    const Tensor& t;
-    bool temporary;
-};
 
 // On by default; per process. Off: every op computes its value at once.
 void set_elementwise_fusion(bool on);
@@ -66,9 +58,6 @@ private:
 };
 
 namespace fusion {
-// The instructions of a program: one per fusible op.
-enum class Code : unsigned char { Add, Sub, Mul, Div, Neg, AddS, MulS, RSubS, Sigmoid, Tanh, Exp, Relu };
-
 // A pending result of op(a[, b][, s]), or an undefined tensor when the op
 // should compute now (not recording, shapes differ, fusion off, ...).
 Tensor defer(Code op, const Operand& a, real s = 0);
@@ -79,6 +68,12 @@ Tensor defer(Code op, const Operand& a, const Operand& b);
 // slice(x, axis, start, end). Undefined when not deferred.
 Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t seg, std::size_t stride,
             std::ptrdiff_t axis, std::size_t start, std::size_t end);
+
+// The core's hooks this layer fills (speed/layers.cpp attaches them):
+// computing a pending value at its first read, and computing the pending
+// values that read a leaf before the leaf is written.
+void compute_deferred(TensorImpl& t);
+void before_write(TensorImpl& leaf);
 }  // namespace fusion
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

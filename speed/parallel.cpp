@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "error.hpp"
+#include "../autograd/error.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -48,6 +48,7 @@ void blas_single_threaded() {
 }
 
 std::size_t threads_from_environment() {
+    if (const char* v = std::getenv("TAPEGRAD_SPEED"); v && std::string(v) == "0") return 1;  // every layer off
     for (const char* var : {"TAPEGRAD_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}) {
         const char* v = std::getenv(var);
         if (!v || !*v) continue;
@@ -209,6 +210,8 @@ Pool* pool() {
 }
 
 }  // namespace
+
+std::size_t default_num_threads() { return threads_from_environment(); }
 
 std::size_t num_threads() {
     Pool* p = pool();

@@ -1,7 +1,7 @@
-// Elementwise fusion (see elementwise.hpp): pending programs, the pending
-// views they read, and the one node a program becomes -- its forward pass
-// and, next to each instruction's forward, that instruction's derivative.
-#include "elementwise.hpp"
+// Elementwise fusion (see fusion.hpp): pending programs, the pending views
+// they read, and the one node a program becomes. The instructions' forward
+// and derivative are ops/pointwise's, run here over tiles.
+#include "fusion.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -15,22 +15,16 @@
 #include <xtensor/xstorage.hpp>
 
 #include "../autograd/anomaly.hpp"
-#include "../autograd/parallel.hpp"
-#include "../autograd/tape.hpp"
-#include "arithmetic.hpp"
-#include "shape.hpp"
-#include "unary.hpp"
-#include "vecmath.hpp"
+#include "parallel.hpp"
+#include "../autograd/record.hpp"
+#include "../ops/pointwise.hpp"
+#include "../ops/shape.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
-bool fusion_default() {
-    const char* v = std::getenv("TAPEGRAD_FUSION");
-    return !(v && std::string(v) == "0");
-}
-std::atomic<bool> g_fusion{fusion_default()};
+std::atomic<bool> g_fusion{layer_default("TAPEGRAD_FUSION")};
 }  // namespace
 
 void set_elementwise_fusion(bool on) { g_fusion.store(on, std::memory_order_relaxed); }
@@ -76,7 +70,7 @@ struct Instr {
     int a, b;
     real s;
 };
-bool is_binary(Code c) { return c == Code::Add || c == Code::Sub || c == Code::Mul || c == Code::Div; }
+using pointwise::is_binary;
 
 bool is_transcendental(Code c) { return c == Code::Sigmoid || c == Code::Tanh || c == Code::Exp; }
 
@@ -101,96 +95,6 @@ struct Program {
     Small<char> again;  // register i is computed again in backward: some derivative reads it
     Small<int> readers;  // instructions reading register i (more than one: its adjoint is summed)
 };
-
-// ------------------------------------------------------------ instructions
-// y = op(a, b) over m elements
-void forward(const Instr& in, const real* __restrict a, const real* __restrict b, real* __restrict y, std::size_t m) {
-    const real s = in.s;
-    switch (in.op) {
-    case Code::Add: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] + b[k]; break;
-    case Code::Sub: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] - b[k]; break;
-    case Code::Mul: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] * b[k]; break;
-    case Code::Div: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] / b[k]; break;
-    case Code::Neg: for (std::size_t k = 0; k < m; ++k) y[k] = -a[k]; break;
-    case Code::AddS: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] + s; break;
-    case Code::MulS: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] * s; break;
-    case Code::RSubS: for (std::size_t k = 0; k < m; ++k) y[k] = s - a[k]; break;
-    case Code::Sigmoid: vec_sigmoid(a, y, m); break;
-    case Code::Tanh: vec_tanh(a, y, m); break;
-    case Code::Exp: vec_exp(a, y, m); break;
-    case Code::Relu: for (std::size_t k = 0; k < m; ++k) y[k] = a[k] > 0 ? a[k] : real(0); break;
-    }
-}
-
-// d (= or +=) v(k): the first contribution to an adjoint sets it.
-template <class V>
-inline void put(real* __restrict d, char& set, std::size_t m, V v) {
-    if (set)
-        for (std::size_t k = 0; k < m; ++k) d[k] += v(k);
-    else
-        for (std::size_t k = 0; k < m; ++k) d[k] = v(k);
-    set = 1;
-}
-
-// Both operands' adjoints in one loop over the piece: one read of g and
-// of the operands instead of two (an LSTM's gate sums, its products).
-template <bool SA, bool SB, class VA, class VB>
-inline void put2(real* __restrict da, real* __restrict db, std::size_t m, VA va, VB vb) {
-    for (std::size_t k = 0; k < m; ++k) {
-        if constexpr (SA) da[k] += va(k); else da[k] = va(k);
-        if constexpr (SB) db[k] += vb(k); else db[k] = vb(k);
-    }
-}
-template <class VA, class VB>
-inline void put_both(real* da, char& sa, real* db, char& sb, std::size_t m, VA va, VB vb) {
-    if (!da || !db || (da < db + m && db < da + m)) {  // one of them, or overlapping (x * x)
-        if (da) put(da, sa, m, va);
-        if (db) put(db, sb, m, vb);
-        return;
-    }
-    if (sa && sb) put2<true, true>(da, db, m, va, vb);
-    else if (sa) put2<true, false>(da, db, m, va, vb);
-    else if (sb) put2<false, true>(da, db, m, va, vb);
-    else put2<false, false>(da, db, m, va, vb);
-    sa = sb = 1;
-}
-
-// da, db (adjoints of the operands; null where not wanted) from g, the
-// adjoint of y = op(a, b).
-void backward(const Instr& in, const real* __restrict a, const real* __restrict b, const real* __restrict y,
-              const real* __restrict g, real* da, char& sa, real* db, char& sb, std::size_t m) {
-    const real s = in.s;
-    switch (in.op) {
-    case Code::Add:  // d(a+b) = da + db
-        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k]; }, [=](std::size_t k) { return g[k]; });
-        break;
-    case Code::Sub:  // d(a-b) = da - db
-        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k]; }, [=](std::size_t k) { return -g[k]; });
-        break;
-    case Code::Mul:  // d(ab) = b da + a db
-        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k] * b[k]; },
-                 [=](std::size_t k) { return g[k] * a[k]; });
-        break;
-    case Code::Div:  // d(a/b) = da / b - (a/b) db / b
-        put_both(da, sa, db, sb, m, [=](std::size_t k) { return g[k] / b[k]; },
-                 [=](std::size_t k) { return -g[k] * y[k] / b[k]; });
-        break;
-    case Code::Neg: put(da, sa, m, [=](std::size_t k) { return -g[k]; }); break;
-    case Code::AddS: put(da, sa, m, [=](std::size_t k) { return g[k]; }); break;
-    case Code::MulS: put(da, sa, m, [=](std::size_t k) { return g[k] * s; }); break;
-    case Code::RSubS: put(da, sa, m, [=](std::size_t k) { return -g[k]; }); break;
-    case Code::Sigmoid:  // s' = s (1 - s)
-        put(da, sa, m, [=](std::size_t k) { return g[k] * y[k] * (real(1) - y[k]); });
-        break;
-    case Code::Tanh:  // t' = 1 - t^2
-        put(da, sa, m, [=](std::size_t k) { return g[k] * (real(1) - y[k] * y[k]); });
-        break;
-    case Code::Exp: put(da, sa, m, [=](std::size_t k) { return g[k] * y[k]; }); break;  // e' = e
-    case Code::Relu:  // relu' = [a > 0]
-        put(da, sa, m, [=](std::size_t k) { return a[k] > 0 ? g[k] : real(0); });
-        break;
-    }
-}
 
 // ------------------------------------------------------------------ running
 // A piece is `rows` consecutive runs of m elements (one row of an LSTM's
@@ -273,7 +177,7 @@ void run_piece(const Program& P, const Small<const real*>& x, Scratch& S, std::s
         const Span a = operand(in.a, x, S, m);
         const Span b = is_binary(in.op) ? operand(in.b, x, S, m) : Span{nullptr, m};
         by_rows(rows, m, a.rs, b.rs, [&](std::size_t e, std::size_t oa, std::size_t ob, std::size_t len) {
-            forward(in, a.p + oa, b.p ? b.p + ob : nullptr, dst + e, len);
+            pointwise::forward(in.op, in.s, a.p + oa, b.p ? b.p + ob : nullptr, dst + e, len);
         });
         S.reg[i] = dst;
     }
@@ -352,15 +256,18 @@ void program_backward(const Program& P, TensorImpl& y) {
                 ++leaves;
                 whole += P.place[j].offset == 0 && P.place[j].seg == P.n && numel == P.n;
             }
-        if (!X.has_grad && ((leaves == 1 && whole == 1) || column_blocks(P, i, numel, t))) {
-            X.grad = Array::from_shape(X.value.shape());
-            X.has_grad = true;
-            t.assign = true;
+        const bool fresh = !X.has_grad;
+        t.data = grad_into(X).data;
+        if (fresh && ((leaves == 1 && whole == 1) || column_blocks(P, i, numel, t))) {
+            t.assign = true;  // written whole by the pieces
         } else {
             t.stride = 0;
-            grad_buffer(X);
+            if (fresh) {  // zeroed first, among the threads: the pieces add into parts of it
+                real* g = t.data;
+                parallel_for(numel, 4 * kElementGrain,
+                             [g](std::size_t lo, std::size_t hi) { std::fill(g + lo, g + hi, real(0)); });
+            }
         }
-        t.data = X.grad.data();
     }
     Small<const real*> x(L);
     for (std::size_t j = 0; j < L; ++j) x[j] = y.inputs[P.input[j]]->value.data();
@@ -421,22 +328,21 @@ void program_backward(const Program& P, TensorImpl& y) {
             real* db = is_binary(in.op) && !b_through ? target(in.b, fb, rdb) : nullptr;
             if (!da && !db) continue;
             // only the operands this derivative reads (an unread input's value may be released)
-            const Code c = in.op;
-            const Span a = c == Code::Mul || c == Code::Relu ? operand(in.a, x, S, m) : Span{nullptr, m};
-            const Span b = c == Code::Mul || c == Code::Div ? operand(in.b, x, S, m) : Span{nullptr, m};
+            const Span a = pointwise::reads_a(in.op) ? operand(in.a, x, S, m) : Span{nullptr, m};
+            const Span b = pointwise::reads_b(in.op) ? operand(in.b, x, S, m) : Span{nullptr, m};
             const real* yv = S.reg[i];
             char dummy = 0;
             char& sa = fa ? *fa : dummy;
             char& sb = fb ? *fb : dummy;
             if (rows == 1 || (a.rs == m && b.rs == m && rda == m && rdb == m)) {
-                backward(in, a.p, b.p, yv, g, da, sa, db, sb, rows * m);
+                pointwise::backward(in.op, in.s, a.p, b.p, yv, g, da, sa, db, sb, rows * m);
                 continue;
             }
             const char sa0 = sa, sb0 = sb;  // every row starts from the piece's flags
             for (std::size_t r = 0; r < rows; ++r) {
                 sa = sa0;
                 sb = sb0;
-                backward(in, a.p ? a.p + r * a.rs : nullptr, b.p ? b.p + r * b.rs : nullptr, yv + r * m, g + r * m,
+                pointwise::backward(in.op, in.s, a.p ? a.p + r * a.rs : nullptr, b.p ? b.p + r * b.rs : nullptr, yv + r * m, g + r * m,
                          da ? da + r * rda : nullptr, sa, db ? db + r * rdb : nullptr, sb, m);
             }
         }
@@ -460,8 +366,23 @@ void program_backward(const Program& P, TensorImpl& y) {
 // ------------------------------------------------------------ pending kinds
 enum Kind { kView = 1, kExpr = 2 };
 
+// A value not computed yet (the core's Deferred): a program, or a view.
+struct Pending : Deferred {
+    Pending(int k, Shape s) : Deferred(std::move(s)), kind(k) {}
+    const int kind;
+    // The tensor the eager ops would have built; its node is moved into the
+    // pending tensor's own TensorImpl, which handles already point to.
+    virtual Tensor compute() const = 0;
+};
+
+// x's pending object, if any: read under deferred_mutex(), as computing x
+// destroys it.
+const Pending* pending_of(const Tensor& x) {
+    return static_cast<const Pending*>(x.impl()->deferred.load(std::memory_order_acquire));
+}
+
 struct ViewPending final : Pending {
-    ViewPending() : Pending(kView) {}
+    explicit ViewPending(Shape s) : Pending(kView, std::move(s)) {}
     Tensor base;
     Place place;
     std::ptrdiff_t axis;  // < 0: select(of, start)
@@ -481,8 +402,8 @@ struct ViewPending final : Pending {
 // computing x).
 bool contiguous_view(const Tensor& x, Tensor& base, std::size_t& offset) {
     if (!x.is_pending()) return false;
-    std::lock_guard<std::recursive_mutex> lock(pending_mutex());
-    const Pending* pd = x.is_pending() ? x.impl()->pending.get() : nullptr;
+    std::lock_guard<std::recursive_mutex> lock(deferred_mutex());
+    const Pending* pd = x.is_pending() ? pending_of(x) : nullptr;
     if (!pd || pd->kind != kView) return false;
     auto* v = static_cast<const ViewPending*>(pd);
     if (v->place.seg < x.numel()) return false;
@@ -494,14 +415,11 @@ bool contiguous_view(const Tensor& x, Tensor& base, std::size_t& offset) {
 std::atomic<std::uint64_t> g_next_id{1};
 
 struct ExprPending final : Pending {
-    ExprPending() : Pending(kExpr) {
-        leaves.reserve(4);
-    }
+    explicit ExprPending(Shape s) : Pending(kExpr, std::move(s)) { leaves.reserve(4); }
     std::vector<Tensor> leaves;
     Small<Place> places;
     Small<Instr> code;
     std::size_t n = 0;
-    Shape shape;
     // A slice of a pending program: the same instructions over the slice of
     // each operand. Each use takes it over, even from a variable -- a chunk
     // of gates computed where it is read, each element still once per use.
@@ -521,10 +439,10 @@ struct ExprPending final : Pending {
     // The operand's register or leaf: a pending temporary's program is taken
     // over, a pending view read in place, any other pending value computed.
     int take(const Operand& x, std::size_t room) {
-        std::unique_lock<std::recursive_mutex> lock(pending_mutex(), std::defer_lock);
+        std::unique_lock<std::recursive_mutex> lock(deferred_mutex(), std::defer_lock);
         if (x.t.is_pending()) lock.lock();
         if (x.t.is_pending()) {  // still, now that no other thread can compute it
-            const Pending* pd = x.t.impl()->pending.get();
+            const Pending* pd = pending_of(x.t);
             if (pd->kind == kView) {
                 auto* v = static_cast<const ViewPending*>(pd);
                 return leaf(v->base, v->place);
@@ -572,20 +490,7 @@ Tensor ExprPending::compute() const {
         const Instr& in = code[0];
         const Tensor& a = leaves[std::size_t(-1 - in.a)];
         const Tensor* b = is_binary(in.op) ? &leaves[std::size_t(-1 - in.b)] : nullptr;
-        switch (in.op) {
-        case Code::Add: return add(a, *b);
-        case Code::Sub: return sub(a, *b);
-        case Code::Mul: return mul(a, *b);
-        case Code::Div: return div(a, *b);
-        case Code::Neg: return neg(a);
-        case Code::AddS: return add(a, in.s);
-        case Code::MulS: return mul(a, in.s);
-        case Code::RSubS: return rsub(in.s, a);
-        case Code::Sigmoid: return sigmoid(a);
-        case Code::Tanh: return tanh(a);
-        case Code::Exp: return exp(a);
-        case Code::Relu: return relu(a);
-        }
+        return pointwise::apply(in.op, a, b, in.s);
     }
     return run();
 }
@@ -638,8 +543,8 @@ Tensor ExprPending::run() const {
     for (std::size_t i = 0; i + 1 < K; ++i)
         if (is_transcendental(code[i].op) && P->needs[i]) P->slot[i] = slots++;
     if (slots) P->saved.reset(new real[std::size_t(slots) * n]);
-    // Which registers backward reads: operands of *, / and relu, results of
-    // /, sigmoid, tanh and exp; and, to compute those, their operands.
+    // Which registers and leaves backward reads: what each derivative reads
+    // (pointwise::reads_*), and, to compute those again, their operands.
     Small<char> read(K, 0), leaf_read(L, 0);
     auto mark = [&](int o) {
         if (o >= 0) read[std::size_t(o)] = 1;
@@ -647,9 +552,9 @@ Tensor ExprPending::run() const {
     };
     for (std::size_t i = 0; i < K; ++i) {
         const Code c = code[i].op;
-        if (c == Code::Mul || c == Code::Relu) mark(code[i].a);
-        if (c == Code::Mul || c == Code::Div) mark(code[i].b);
-        if (c == Code::Div || is_transcendental(c)) read[i] = 1;
+        if (pointwise::reads_a(c)) mark(code[i].a);
+        if (pointwise::reads_b(c)) mark(code[i].b);
+        if (pointwise::reads_y(c)) read[i] = 1;
     }
     P->again.assign(K, 0);
     for (std::size_t i = K; i-- > 0;) {
@@ -678,25 +583,39 @@ Tensor ExprPending::run() const {
         Scratch& S = scratch(*P, K);
         run_piece(*P, x, S, k0, m, rows, out + k0, nullptr);
     });
-    // What backward reads: the inputs marked above (a sum's operands are
-    // not read: an LSTM's gate pre-activations go once the program has run).
-    std::uint32_t mask = 0;
+    // Backward reads the inputs marked above (not a sum's operands: an
+    // LSTM's gate pre-activations go once the program has run).
+    std::vector<Input> in(inputs.begin(), inputs.end());
+    for (Input& i : in) i.read = false;
     for (std::size_t j = 0; j < L; ++j)
-        if (leaf_read[j]) mask |= std::uint32_t(1) << std::min<std::size_t>(P->input[j], 31);
-    Reads reads = reads_inputs(mask);
-    reads.output = is_transcendental(code.back().op);
-    return record("elementwise", std::move(y), inputs, [P](TensorImpl& self) { program_backward(*P, self); }, reads);
+        if (leaf_read[j]) in[P->input[j]].read = true;
+    const Output out_read = is_transcendental(code.back().op) ? Output::read : Output::unread;
+    return record("elementwise", std::move(y), in, [P](TensorImpl& self) { program_backward(*P, self); }, out_read);
 }
 
 // `reads_leaf`: some operand is a leaf (a parameter, an input), which
 // mutable_value() may overwrite; only then is the pending value tracked
 // (track_pending). Op outputs are not written in place by the library.
-Tensor make_pending(std::unique_ptr<Pending> p, const Shape& shape, bool reads_leaf) {
+// Pending values made by this thread that read a leaf: a write to a leaf
+// (mutable_value) computes them first, so they see the values they were
+// made from. Per thread: a thread's writes concern the values it made.
+thread_local std::vector<std::weak_ptr<TensorImpl>> t_tracked;
+
+void track_pending(const ImplPtr& impl) {
+    if (t_tracked.size() >= 256)  // forget the ones computed or gone
+        t_tracked.erase(std::remove_if(t_tracked.begin(), t_tracked.end(),
+                                       [](const std::weak_ptr<TensorImpl>& w) {
+                                           auto p = w.lock();
+                                           return !p || !p->deferred.load(std::memory_order_acquire);
+                                       }),
+                        t_tracked.end());
+    t_tracked.push_back(impl);
+}
+
+Tensor make_pending(std::unique_ptr<Pending> p, bool reads_leaf) {
     auto impl = std::make_shared<TensorImpl>();
-    impl->pending_shape = shape;
     impl->requires_grad = true;
-    impl->pending = std::move(p);
-    impl->is_pending.store(true, std::memory_order_release);
+    impl->deferred.store(p.release(), std::memory_order_release);
     if (reads_leaf) track_pending(impl);
     return Tensor(std::move(impl));
 }
@@ -707,16 +626,12 @@ Tensor make_pending(std::unique_ptr<Pending> p, const Shape& shape, bool reads_l
 std::unique_ptr<ExprPending> steal(const Operand& x, std::size_t room, const Tensor* other) {
     TensorImpl* t = x.t.impl();
     if (!x.temporary || !x.t.is_pending()) return nullptr;
-    std::lock_guard<std::recursive_mutex> lock(pending_mutex());
-    if (!x.t.is_pending() || t->pending->kind != kExpr ||
-        t->handles.load(std::memory_order_relaxed) != 1 || (other && other->impl() == t))
+    std::lock_guard<std::recursive_mutex> lock(deferred_mutex());
+    const Pending* pd = x.t.is_pending() ? pending_of(x.t) : nullptr;
+    if (!pd || pd->kind != kExpr || t->handles.load(std::memory_order_relaxed) != 1 || (other && other->impl() == t))
         return nullptr;
-    if (static_cast<const ExprPending*>(t->pending.get())->code.size() + room > kMaxCode) return nullptr;
-    std::unique_ptr<ExprPending> p(static_cast<ExprPending*>(t->pending.release()));
-    t->is_pending.store(false, std::memory_order_release);
-    t->value_released = true;  // a read would say so, not see an empty value
-    t->op = "elementwise";
-    return p;
+    if (static_cast<const ExprPending*>(pd)->code.size() + room > kMaxCode) return nullptr;
+    return std::unique_ptr<ExprPending>(static_cast<ExprPending*>(t->deferred.exchange(nullptr)));
 }
 
 // A program whose last register (ra) is a's value: a pending temporary's
@@ -726,8 +641,7 @@ std::unique_ptr<ExprPending> begin(const Operand& a, std::size_t room, const Ten
         ra = int(P->code.size()) - 1;
         return P;
     }
-    auto P = std::make_unique<ExprPending>();
-    P->shape = a.t.shape();
+    auto P = std::make_unique<ExprPending>(a.t.shape());
     P->n = a.t.numel();
     ra = P->take(a, room);
     return P;
@@ -736,9 +650,8 @@ std::unique_ptr<ExprPending> begin(const Operand& a, std::size_t room, const Ten
 // The program with its last instruction, as a pending tensor.
 Tensor finish(std::unique_ptr<ExprPending> P, const Instr& in) {
     P->code.push_back(in);
-    const Shape shape = P->shape;
     const bool leaf = P->reads_leaf();
-    return make_pending(std::move(P), shape, leaf);
+    return make_pending(std::move(P), leaf);
 }
 }  // namespace
 
@@ -762,27 +675,26 @@ Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t
             std::ptrdiff_t axis, std::size_t start, std::size_t end) {
     if (!deferring() || !needs_record({&x}) || seg == 0) return {};
     if (x.is_pending()) {
-        std::lock_guard<std::recursive_mutex> lock(pending_mutex());
-        const Pending* pd = x.is_pending() ? x.impl()->pending.get() : nullptr;
+        std::lock_guard<std::recursive_mutex> lock(deferred_mutex());
+        const Pending* pd = x.is_pending() ? pending_of(x) : nullptr;
         if (pd && pd->kind == kExpr) {  // a slice of a program over contiguous operands: the program over slices
             auto* e = static_cast<const ExprPending*>(pd);
             bool contiguous = true;
             for (const Place& p : e->places) contiguous = contiguous && p.seg == e->n;
             if (contiguous) {
-                auto E = std::make_unique<ExprPending>();
+                auto E = std::make_unique<ExprPending>(shape);
                 E->leaves = e->leaves;
                 for (const Place& p : e->places) E->places.push_back(Place{p.offset + offset, seg, stride});
                 E->code = e->code;
-                E->shape = shape;
                 E->n = 1;
                 for (std::size_t d : shape) E->n *= d;
                 E->sliced = true;
                 const bool leaf = E->reads_leaf();
-                return make_pending(std::move(E), shape, leaf);
+                return make_pending(std::move(E), leaf);
             }
         }
     }
-    auto V = std::make_unique<ViewPending>();
+    auto V = std::make_unique<ViewPending>(shape);
     V->place = Place{offset, seg, stride};
     std::size_t inner = 0;
     if (contiguous_view(x, V->base, inner)) {  // chunk(select(xs, t)): a view of xs
@@ -796,7 +708,40 @@ Tensor view(const Tensor& x, const Shape& shape, std::size_t offset, std::size_t
     V->start = start;
     V->end = end;
     const bool leaf = V->base.is_leaf();
-    return make_pending(std::move(V), shape, leaf);
+    return make_pending(std::move(V), leaf);
+}
+
+// ------------------------------------------------------- the core's hooks
+void compute_deferred(TensorImpl& t) {  // called under deferred_mutex()
+    auto* p = static_cast<Pending*>(t.deferred.load(std::memory_order_acquire));
+    if (!p) return;
+    Tensor r;
+    {
+        // Pending tensors are made only while recording; computed later,
+        // they are recorded all the same, whatever the grad mode is by then.
+        GradModeGuard recording(true);
+        r = p->compute();
+    }
+    // t takes over r's value and node; r was built just now and is not shared.
+    TensorImpl& R = *r.impl();
+    t.value = std::move(R.value);
+    t.op = R.op;
+    t.inputs = std::move(R.inputs);
+    t.backward = std::move(R.backward);
+    t.seq = R.seq;  // a fresh number: later than every input's
+    t.requires_grad = R.requires_grad;
+    t.label = std::move(R.label);
+    t.value_read = R.value_read;
+    R.op = nullptr;
+    t.deferred.store(nullptr, std::memory_order_release);
+    delete p;
+}
+
+void before_write(TensorImpl&) {
+    std::vector<std::weak_ptr<TensorImpl>> tracked;
+    tracked.swap(t_tracked);
+    for (auto& w : tracked)
+        if (auto p = w.lock()) Tensor(std::move(p)).resolve();
 }
 
 }  // namespace fusion

@@ -1,5 +1,5 @@
 #pragma once
-// tapegrad's own threads. Recurrent training is a chain of GEMMs too small
+// tapegrad's own threads, a speed layer (speed/layers.hpp). Recurrent training is a chain of GEMMs too small
 // for the BLAS's threading to pay off (a step of a hidden-128 LSTM is a
 // 32x128x512 product): OpenBLAS's thread hand-off costs more than it saves.
 // So tapegrad keeps the BLAS on one thread and splits each large enough
@@ -14,13 +14,15 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "config.hpp"
+#include "../autograd/config.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 // Threads tapegrad computes with (the calling thread included), >= 1.
 std::size_t num_threads();
+// What the environment asks for (TAPEGRAD_NUM_THREADS, ...), else the cores.
+std::size_t default_num_threads();
 // Sets it (n >= 1; values above the core count are allowed). Not to be
 // called while another thread is inside a tapegrad operation.
 void set_num_threads(std::size_t n);

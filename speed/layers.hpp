@@ -1,0 +1,29 @@
+#pragma once
+// The speed layers over the core. Each lives in its own files, attaches to
+// the core through autograd/hooks.hpp or is called by the ops it serves,
+// and can be switched off; with all of them off tapegrad computes the same
+// values and gradients (to rounding), op by op:
+//
+//   elementwise fusion     speed/fusion.hpp           TAPEGRAD_FUSION=0
+//   staged weight GEMMs    speed/staged_gemm.hpp      TAPEGRAD_STAGED_GEMM=0
+//   transposed weights     speed/transposed_weight.hpp TAPEGRAD_TRANSPOSED_WEIGHT=0
+//   value release          speed/value_release.hpp    TAPEGRAD_VALUE_RELEASE=0
+//   the thread pool        speed/parallel.hpp         TAPEGRAD_NUM_THREADS=1
+//
+// TAPEGRAD_SPEED=0 turns every one of them off; set_speed_layers(false)
+// does the same from code. What each buys: docs/tape.md, "Speed layers".
+
+#include "../autograd/tensor.hpp"
+
+namespace tapegrad {
+inline namespace TAPEGRAD_ABI_NAMESPACE {
+
+// All layers on (the default) or off. Not to be called while another thread
+// is inside a tapegrad operation.
+void set_speed_layers(bool on);
+
+// A layer's switch at start-up: off if its variable, or TAPEGRAD_SPEED, is "0".
+bool layer_default(const char* env);
+
+}  // namespace TAPEGRAD_ABI_NAMESPACE
+}  // namespace tapegrad
