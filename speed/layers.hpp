@@ -9,6 +9,8 @@
 //   transposed weights     speed/transposed_weight.hpp TAPEGRAD_TRANSPOSED_WEIGHT=0
 //   value release          speed/value_release.hpp    TAPEGRAD_VALUE_RELEASE=0
 //   the thread pool        speed/parallel.hpp         TAPEGRAD_NUM_THREADS=1
+//   freed memory kept      speed/layers.cpp           TAPEGRAD_KEEP_FREED_MEMORY=0
+//                          (for reuse by the next step: fewer page faults)
 //
 // TAPEGRAD_SPEED=0 turns every one of them off; set_speed_layers(false)
 // does the same from code. What each buys: docs/tape.md, "Speed layers".
