@@ -1,6 +1,8 @@
 #pragma once
 // tapegrad: reverse-mode automatic differentiation on a dynamic tape.
-// One include for everything: #include <tapegrad.hpp>
+// One include for the library: the tape and every op (the core), the
+// layers, cells, losses and optimizers (nn, optim). The training helpers
+// of the examples have their own: #include <tapegrad_train.hpp>.
 
 #include "autograd/anomaly.hpp"
 #include "autograd/backward.hpp"
@@ -47,7 +49,6 @@
 #include "nn/npz.hpp"
 #include "nn/recurrent.hpp"
 #include "nn/rnn_cell.hpp"
-#include "nn/seq2seq.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/clip.hpp"
@@ -55,11 +56,3 @@
 #include "optim/rmsprop.hpp"
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
-#include "train/args.hpp"
-#include "train/batch.hpp"
-#include "train/beam_search.hpp"
-#include "train/corpus.hpp"
-#include "train/metrics.hpp"
-#include "train/progress.hpp"
-#include "train/svg.hpp"
-#include "train/vocab.hpp"

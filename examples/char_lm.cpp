@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <fmt/core.h>
 #include <set>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 using namespace tapegrad;
 

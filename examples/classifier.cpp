@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fmt/core.h>
 #include <random>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 using namespace tapegrad;
 

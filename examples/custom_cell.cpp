@@ -8,7 +8,7 @@
 // Exits 1 if a check fails.
 #include <chrono>
 #include <fmt/core.h>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 using namespace tapegrad;
 

@@ -10,7 +10,7 @@
 
 #include <cmath>
 #include <fmt/core.h>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 #include "date_data.hpp"
 
@@ -33,7 +33,7 @@ Batch make_batch(const std::vector<dates::Pair>& pairs, const train::Vocab& sv, 
             train::pad_batch(tout, train::Vocab::pad).ids};
 }
 
-double exact_match(nn::Seq2Seq& model, const std::vector<dates::Pair>& test, const train::Vocab& sv,
+double exact_match(train::Seq2Seq& model, const std::vector<dates::Pair>& test, const train::Vocab& sv,
                    const train::Vocab& tv, std::size_t chunk = 250) {
     std::size_t right = 0;
     model.eval();
@@ -72,10 +72,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 1000; ++i) test.push_back(dates::make(test_rng));
 
     Generator gen(static_cast<std::uint64_t>(seed));
-    nn::Seq2SeqOptions o;
+    train::Seq2SeqOptions o;
     o.src_vocab = sv.size();
     o.tgt_vocab = tv.size();
-    nn::Seq2Seq model(o, gen);
+    train::Seq2Seq model(o, gen);
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     ::mkdir(out_dir.substr(0, out_dir.find('/')).c_str(), 0755);
     ::mkdir(out_dir.c_str(), 0755);

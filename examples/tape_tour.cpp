@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <fmt/core.h>
 #include <fstream>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 using namespace tapegrad;
 

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fmt/core.h>
 #include <random>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 using namespace tapegrad;
 
@@ -92,13 +92,13 @@ int main(int argc, char** argv) {
                    test.size(), sv.size(), tv.size(), level);
 
         Generator gen(static_cast<std::uint64_t>(seed));
-        nn::Seq2SeqOptions o;
+        train::Seq2SeqOptions o;
         o.src_vocab = sv.size();
         o.tgt_vocab = tv.size();
         o.embed = 64;
         o.encoder_hidden = 128;
         o.decoder_hidden = 256;
-        nn::Seq2Seq model(o, gen);
+        train::Seq2Seq model(o, gen);
         optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
         std::filesystem::create_directories(out_dir);
         const std::string ckpt = out_dir + "/checkpoint.npz";

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fmt/core.h>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 using namespace tapegrad;
 

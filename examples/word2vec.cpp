@@ -12,7 +12,7 @@
 #include <fmt/core.h>
 #include <random>
 #include <sstream>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 using namespace tapegrad;
 

@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>
 
 namespace th {
 using namespace tapegrad;

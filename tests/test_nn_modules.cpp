@@ -176,20 +176,20 @@ TEST_CASE("attention through a memory equals attention on the keys for every sco
     require_throws_with<ShapeError>([&] { add.memory(keys, rnd({3, 5}, 1)); }, {"Attention", "mask", "[3, 5]", "[3, 6]"});
 }
 
-TEST_CASE("Seq2Seq beam search follows the decoder step for dot and additive scores", "[nn]") {
+TEST_CASE("Seq2Seq beam search follows the decoder step for dot and additive scores", "[train]") {
     // The beam repeats the source memory (and the additive scores' projected
     // keys) once per live hypothesis; with one, it must follow greedy.
     for (Score s : {Score::Dot, Score::Additive}) {
         Generator g(12);
-        Seq2SeqOptions o;
+        train::Seq2SeqOptions o;
         o.src_vocab = 9, o.tgt_vocab = 7, o.embed = 5, o.encoder_hidden = 4, o.decoder_hidden = 8, o.score = s;
         o.attention_size = 6;
-        Seq2Seq model(o, g);
+        train::Seq2Seq model(o, g);
         const std::vector<Index> src = {3, 5, 2, 8, 4};
         IndexArray ids = IndexArray::from_shape({src.size(), 1});
         for (std::size_t k = 0; k < src.size(); ++k) ids(k, 0) = src[k];
-        std::vector<Decoded> greedy = model.greedy(ids, {src.size()}, 1, 2, 6);
-        std::vector<Decoded> beam = model.beam(src, 1, 2, 1, 6);
+        std::vector<train::Decoded> greedy = model.greedy(ids, {src.size()}, 1, 2, 6);
+        std::vector<train::Decoded> beam = model.beam(src, 1, 2, 1, 6);
         INFO("score kind " << int(s));
         REQUIRE(greedy.size() == 1);
         REQUIRE_FALSE(beam.empty());
@@ -200,12 +200,12 @@ TEST_CASE("Seq2Seq beam search follows the decoder step for dot and additive sco
                 CHECK(beam[0].attention[t][k] == Approx(greedy[0].attention[t][k]).margin(1e-6));
         // width 3: several live hypotheses share one repeated memory; each
         // one's attention equals a replay of its tokens on the source alone
-        for (const Decoded& d : model.beam(src, 1, 2, 3, 6)) {
-            Seq2Seq::Encoded e = model.encode(ids, {src.size()});
+        for (const train::Decoded& d : model.beam(src, 1, 2, 3, 6)) {
+            train::Seq2Seq::Encoded e = model.encode(ids, {src.size()});
             Tensor h = e.h0, context = Tensor::zeros(make_shape({1, 2 * o.encoder_hidden}));
             IndexArray prev = {1};
             for (std::size_t t = 0; t < d.attention.size(); ++t) {
-                Seq2Seq::Step st = model.step(e, prev, h, context);
+                train::Seq2Seq::Step st = model.step(e, prev, h, context);
                 for (std::size_t k = 0; k < src.size(); ++k)
                     CHECK(d.attention[t][k] == Approx(st.weights.value()(0, k)).margin(1e-6));
                 h = st.h, context = st.context, prev = {d.tokens[t]};

@@ -9,25 +9,26 @@
 //
 // Forward code only: the whole unrolled encoder-decoder is differentiated by
 // the tape. Training uses teacher forcing (loss); decoding is greedy or beam
-// search and returns the attention weights for plotting.
+// search and returns the attention weights for plotting. A model with its
+// decoding, so it lives with the training helpers, not in nn/.
 
 #include <vector>
 
-#include "attention.hpp"
-#include "embedding.hpp"
-#include "linear.hpp"
-#include "recurrent.hpp"
+#include "../nn/attention.hpp"
+#include "../nn/embedding.hpp"
+#include "../nn/linear.hpp"
+#include "../nn/recurrent.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
-namespace nn {
+namespace train {
 
 struct Seq2SeqOptions {
     std::size_t src_vocab = 0, tgt_vocab = 0;
     std::size_t embed = 32;
     std::size_t encoder_hidden = 64;   // per direction
     std::size_t decoder_hidden = 128;  // must be 2 * encoder_hidden for dot scores
-    Score score = Score::Dot;
+    nn::Score score = nn::Score::Dot;
     std::size_t attention_size = 64;   // additive scores only
     Index pad = 0;
 };
@@ -38,12 +39,12 @@ struct Decoded {
     double log_prob = 0;
 };
 
-class Seq2Seq : public Module {
+class Seq2Seq : public nn::Module {
 public:
     explicit Seq2Seq(const Seq2SeqOptions& options, Generator& gen = default_generator());
 
     struct Encoded {
-        AttentionMemory memory;  // keys [B, S, 2*He] and mask [B, S], prepared for attn
+        nn::AttentionMemory memory;  // keys [B, S, 2*He] and mask [B, S], prepared for attn
         Tensor h0;               // [B, Hd]
     };
     struct Step {
@@ -64,17 +65,17 @@ public:
 
     const Seq2SeqOptions& options() const { return o_; }
 
-    Embedding src_emb, tgt_emb;
-    GRU encoder;
-    Linear bridge;
-    GRUCell decoder;
-    Attention attn;
-    Linear combine, out;
+    nn::Embedding src_emb, tgt_emb;
+    nn::GRU encoder;
+    nn::Linear bridge;
+    nn::GRUCell decoder;
+    nn::Attention attn;
+    nn::Linear combine, out;
 
 private:
     Seq2SeqOptions o_;
 };
 
-}  // namespace nn
+}  // namespace train
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

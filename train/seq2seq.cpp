@@ -8,11 +8,12 @@
 #include "../ops/shape.hpp"
 #include "../ops/softmax.hpp"
 #include "../ops/unary.hpp"
-#include "../train/beam_search.hpp"
+#include "beam_search.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
-namespace nn {
+namespace train {
+using namespace nn;
 
 namespace {
 RecurrentOptions bidirectional() {
@@ -174,6 +175,6 @@ std::vector<Decoded> Seq2Seq::beam(const std::vector<Index>& src, Index bos, Ind
     return out;
 }
 
-}  // namespace nn
+}  // namespace train
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad
