@@ -1,7 +1,6 @@
 #include "backward.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "record.hpp"
 
@@ -84,19 +83,6 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
 void at_walk_end(std::function<void(bool)> fn) {
     if (!t_walk_end) return fn(true);  // not inside a walk: nothing to wait for
     t_walk_end->push_back(std::move(fn));
-}
-
-std::size_t graph_size(const Tensor& t) {
-    if (!t.defined() || !t.requires_grad() || t.is_leaf()) return 0;
-    std::unordered_set<const TensorImpl*> seen{t.impl()};
-    std::vector<const TensorImpl*> stack{t.impl()};
-    while (!stack.empty()) {
-        const TensorImpl* n = stack.back();
-        stack.pop_back();
-        for (const ImplPtr& in : n->inputs)
-            if (in->requires_grad && !in->is_leaf() && seen.insert(in.get()).second) stack.push_back(in.get());
-    }
-    return seen.size();
 }
 
 // ------------------------------------------------------- iterative teardown

@@ -20,8 +20,5 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph);
 // weight-gradient GEMMs into one GEMM this way. Outside a walk fn runs now.
 void at_walk_end(std::function<void(bool completed)> fn);
 
-// Number of tape nodes reachable from t (including t if it is not a leaf).
-std::size_t graph_size(const Tensor& t);
-
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -69,5 +69,18 @@ std::string tape_dot(const Tensor& root, const std::string& title) {
     return out + "}\n";
 }
 
+std::size_t graph_size(const Tensor& t) {
+    if (!t.defined() || !t.requires_grad() || t.is_leaf()) return 0;
+    std::unordered_set<const TensorImpl*> seen{t.impl()};
+    std::vector<const TensorImpl*> stack{t.impl()};
+    while (!stack.empty()) {
+        const TensorImpl* n = stack.back();
+        stack.pop_back();
+        for (const ImplPtr& in : n->inputs)
+            if (in->requires_grad && !in->is_leaf() && seen.insert(in.get()).second) stack.push_back(in.get());
+    }
+    return seen.size();
+}
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -21,5 +21,8 @@ std::string tape_text(const Tensor& root);
 // Graphviz DOT: `dot -Tsvg tape.dot -o tape.svg` draws it.
 std::string tape_dot(const Tensor& root, const std::string& title = "");
 
+// Number of tape nodes reachable from t (including t if it is not a leaf).
+std::size_t graph_size(const Tensor& t);
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

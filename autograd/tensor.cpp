@@ -18,21 +18,6 @@ Tensor::Tensor(Array value, bool requires_grad) : impl_(std::make_shared<TensorI
     impl_->requires_grad = requires_grad;
 }
 
-Tensor Tensor::zeros(const Shape& shape, bool rg) { return Tensor(Array(xt::zeros<real>(shape)), rg); }
-Tensor Tensor::ones(const Shape& shape, bool rg) { return Tensor(Array(xt::ones<real>(shape)), rg); }
-Tensor Tensor::full(const Shape& shape, real v, bool rg) { return Tensor(Array(shape, v), rg); }
-Tensor Tensor::scalar(real v, bool rg) { return Tensor(Array(v), rg); }
-
-Tensor Tensor::from(std::vector<real> values, const Shape& shape, bool rg) {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
-    if (n != values.size())
-        fail("Tensor::from: {} values cannot fill shape {} ({} elements)", values.size(), shape_str(shape), n);
-    Array a(shape);
-    std::copy(values.begin(), values.end(), a.begin());
-    return Tensor(std::move(a), rg);
-}
-
 // ---------------------------------------------------------------- reading
 // A deferred value is computed by the layer that deferred it, once: under
 // one lock, as two threads may read it at once and computing one may read
@@ -73,29 +58,6 @@ const Shape& Tensor::shape() const {
 
 std::size_t Tensor::numel() const { return xt::compute_size(shape()); }
 
-std::size_t Tensor::size(std::ptrdiff_t axis) const {
-    return shape()[normalize_axis("Tensor::size", axis, dim())];
-}
-
-real Tensor::item() const {
-    const auto& v = value();
-    if (v.size() != 1) fail("item: tensor of shape {} has {} elements, not one", shape_str(v.shape()), v.size());
-    return v.data()[0];
-}
-
-real Tensor::at(std::initializer_list<std::size_t> index) const {
-    const auto& v = value();
-    if (index.size() != v.dimension())
-        fail<ValueError>("at: {} indices given for a tensor of shape {}", index.size(), shape_str(v.shape()));
-    std::size_t flat = 0, k = 0;
-    for (auto i : index) {
-        if (i >= v.shape()[k]) fail<ValueError>("at: index {} out of range for axis {} of shape {}", i, k, shape_str(v.shape()));
-        flat = flat * v.shape()[k] + i;
-        ++k;
-    }
-    return v.data()[flat];
-}
-
 // ---------------------------------------------------------------- autograd
 bool Tensor::requires_grad() const {
     if (!impl_) throw ValueError("Tensor: use of an undefined tensor");
@@ -121,8 +83,6 @@ const Array& Tensor::grad() const {
                                           : "it is not a leaf; call retain_grad() before backward");
     return t.grad;
 }
-
-Tensor Tensor::grad_tensor() const { return Tensor(grad()); }
 
 void Tensor::zero_grad() {
     checked();
@@ -151,35 +111,6 @@ void Tensor::backward(const Array& seed, bool retain_graph) const {
         fail("backward: seed gradient of shape {} does not match tensor of shape {}", shape_str(seed.shape()),
              shape_str(t.value.shape()));
     run_backward(impl_, seed, retain_graph);
-}
-
-Tensor Tensor::detach() const { return Tensor(value(), false); }
-
-const char* Tensor::op_name() const { return checked().op ? impl_->op : "leaf"; }
-
-Tensor& Tensor::set_label(std::string label) {
-    checked();
-    impl_->label = std::move(label);
-    return *this;
-}
-const std::string& Tensor::label() const { return checked().label; }
-
-// ---------------------------------------------------------------- shapes
-std::string shape_str(const Shape& s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (i) out += ", ";
-        out += std::to_string(s[i]);
-    }
-    return out + "]";
-}
-
-Shape make_shape(std::initializer_list<std::size_t> dims) { return Shape(dims.begin(), dims.end()); }
-
-std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim) {
-    const auto n = static_cast<std::ptrdiff_t>(ndim);
-    if (axis < -n || axis >= n) fail<ValueError>("{}: axis {} is out of range for a {}-D tensor", op, axis, ndim);
-    return static_cast<std::size_t>(axis < 0 ? axis + n : axis);
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
