@@ -13,6 +13,7 @@ namespace {
 std::vector<const TensorImpl*> collect(const Tensor& root, std::map<const TensorImpl*, std::size_t>& number) {
     std::vector<const TensorImpl*> all;
     if (!root.defined()) return all;
+    root.resolve();  // a pending value is recorded when first read (the nodes below it already are)
     std::unordered_set<const TensorImpl*> seen{root.impl()};
     std::vector<const TensorImpl*> stack{root.impl()};
     while (!stack.empty()) {  // iterative: a 20,000-step graph prints too

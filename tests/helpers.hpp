@@ -11,6 +11,13 @@
 #include <tapegrad_train.hpp>
 
 namespace th {
+
+// Value release on for a scope, whatever the environment says (its own tests).
+struct ValueReleaseOn {
+    bool prev = tapegrad::value_release::enabled();
+    ValueReleaseOn() { tapegrad::value_release::set_enabled(true); }
+    ~ValueReleaseOn() { tapegrad::value_release::set_enabled(prev); }
+};
 using namespace tapegrad;
 
 constexpr bool kDouble = sizeof(real) == 8;

@@ -1,4 +1,4 @@
-// Elementwise fusion (ops/elementwise.hpp) must be invisible but for speed
+// Elementwise fusion (speed/fusion.hpp) must be invisible but for speed
 // and the shape of the tape: the same values as the eager ops, gradients
 // equal to rounding, each pending value computed once, and a pending value
 // reading its inputs as they were when it was made.
@@ -42,6 +42,7 @@ Grads run_lstm(bool fuse) {
 }  // namespace
 
 TEST_CASE("a fused LSTM step has the eager values and gradients", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     const Grads eager = run_lstm(false), fused = run_lstm(true);
     const double tol = kDouble ? 1e-12 : 1e-5;
     CHECK(close(fused.loss, eager.loss, tol));  // the same formulas; a tail may take the scalar exp
@@ -52,6 +53,7 @@ TEST_CASE("a fused LSTM step has the eager values and gradients", "[fusion]") {
 }
 
 TEST_CASE("an LSTM step written op by op records two elementwise nodes and no copies", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     const std::size_t B = 4, I = 3, H = 5;
     Tensor W = rnd({4 * H, I}, 1), U = rnd({4 * H, H}, 2), b = rnd({4 * H}, 3);
     Tensor x = rnd({B, I}, 4), h = rnd({B, H}, 5), c = rnd({B, H}, 6);
@@ -66,6 +68,7 @@ TEST_CASE("an LSTM step written op by op records two elementwise nodes and no co
 }
 
 TEST_CASE("a short pending value kept in a variable is copied into each reader", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     // a named gate: `Tensor z = sigmoid(a);`, read by two programs
     Tensor a = rnd({3, 4}, 1), b = rnd({3, 4}, 2);
     Tensor z = sigmoid(a * b);
@@ -84,6 +87,7 @@ TEST_CASE("a short pending value kept in a variable is copied into each reader",
 }
 
 TEST_CASE("a longer pending value kept in a variable is computed once for all its readers", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     Tensor a = rnd({3, 4}, 1), b = rnd({3, 4}, 2);
     Tensor c = sigmoid(a) * b + tanh(b) * a + exp(a) * b;  // longer than a program copied into its readers
     CHECK(c.is_pending());
@@ -104,6 +108,7 @@ TEST_CASE("a longer pending value kept in a variable is computed once for all it
 }
 
 TEST_CASE("a pending value reads its inputs as they were when it was made", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     Tensor x = rnd({2, 3}, 1);
     const Array before = x.value();
     Tensor y = x * real(2) + real(1);
@@ -124,6 +129,7 @@ TEST_CASE("a pending value reads its inputs as they were when it was made", "[fu
 }
 
 TEST_CASE("a pending value made while recording is recorded when read with grad mode off", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     Tensor a = rnd({4}, 1);
     Tensor y = tanh(a) * a;
     {
@@ -142,6 +148,7 @@ TEST_CASE("a pending value made while recording is recorded when read with grad 
 }
 
 TEST_CASE("fusion is off in anomaly mode, so a NaN names the op that made it", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     AnomalyMode on;
     Tensor a = Tensor::from({-1, 2}, make_shape({2}), true);
     Tensor b = a * real(2);
@@ -150,6 +157,7 @@ TEST_CASE("fusion is off in anomaly mode, so a NaN names the op that made it", "
 }
 
 TEST_CASE("elementwise ops over different shapes still say so at the call", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     Tensor a = rnd({2, 3}, 1), b = rnd({4}, 2);
     CHECK_THROWS_WITH(a * b, Catch::Contains("mul"));
     CHECK_THROWS_WITH(sigmoid(a) + b, Catch::Contains("add"));
@@ -161,6 +169,7 @@ TEST_CASE("elementwise ops over different shapes still say so at the call", "[fu
 }
 
 TEST_CASE("a long chain of temporaries is cut into programs of bounded length", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     Tensor x = rnd({8}, 1, -0.1, 0.1);
     Tensor y = x;
     for (int i = 0; i < 200; ++i) y = tanh(std::move(y)) * real(1.001);  // each step hands y over
@@ -178,6 +187,7 @@ TEST_CASE("a long chain of temporaries is cut into programs of bounded length", 
 }
 
 TEST_CASE("two threads reading one pending value compute it once", "[fusion]") {
+    ElementwiseFusion fusion(true);  // the layer under test, whatever TAPEGRAD_SPEED says
     Tensor a = rnd({64, 64}, 1), b = rnd({64, 64}, 2);
     for (int round = 0; round < 20; ++round) {
         Tensor y = sigmoid(a) * b + a;

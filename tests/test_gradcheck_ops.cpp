@@ -141,6 +141,7 @@ TEST_CASE("gradcheck: slice concat stack split chunk select", "[gradcheck]") {
 // every instruction, views as operands, a leaf read twice, blocks of one
 // tensor, and rows enough to split among threads.
 TEST_CASE("gradcheck: elementwise programs over every instruction with views and repeated operands", "[gradcheck]") {
+    ElementwiseFusion fusion(true);  // the programs under test, whatever TAPEGRAD_SPEED says
     auto fused_nodes = [](const Tensor& y) {
         return count_nodes(y, [](const TensorImpl& n) { return n.op && std::string(n.op) == "elementwise"; });
     };

@@ -126,6 +126,7 @@ TEST_CASE("a tensor prints its shape, op and values", "[tape]") {
 }
 
 TEST_CASE("a value no backward reads is released once no Tensor holds it", "[tape][memory]") {
+    ValueReleaseOn on;  // the layer under test, whatever TAPEGRAD_SPEED says
     ElementwiseFusion eager(false);  // a node per op, each with its own value
     Tensor a = rnd({2, 3}, 1), b = rnd({2, 3}, 2);
     Tensor y = sigmoid(a + b);  // sigmoid's backward reads its output, not the sum
@@ -158,6 +159,7 @@ TEST_CASE("a value no backward reads is released once no Tensor holds it", "[tap
 }
 
 TEST_CASE("releasing values changes no gradient: an LSTM cell written op by op over 4 steps", "[tape][memory]") {
+    ValueReleaseOn on;  // the layer under test, whatever TAPEGRAD_SPEED says
     ElementwiseFusion eager(false);  // a node per op, each with its own value
     const std::size_t B = 3, I = 4, H = 5;
     Tensor W = rnd({4 * H, I}, 3, -0.5, 0.5), U = rnd({4 * H, H}, 4, -0.5, 0.5), bias = rnd({4 * H}, 5);
