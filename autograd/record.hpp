@@ -1,20 +1,20 @@
 #pragma once
 // How an op puts itself on the tape. Every op in ops/ computes its value,
 // then calls record() with the function that computes its inputs'
-// gradients; the two sit side by side. For tanh (ops/pointwise.cpp has the
-// elementwise ones):
+// gradients; the two sit side by side. ops/unary.cpp's sqrt, whole:
 //
-//   Tensor my_tanh(const Tensor& x) {
-//       return record("my_tanh", xt::tanh(x.value()), {unread(x)}, [](TensorImpl& y) {
-//           accumulate(*y.inputs[0], y.grad * (1 - y.value * y.value));  // dx = dy (1 - y^2)
+//   Tensor sqrt(const Tensor& x) {
+//       return record("sqrt", xt::sqrt(x.value()), {unread(x)}, [](TensorImpl& y) {
+//           accumulate(*y.inputs[0], real(0.5) * y.grad / y.value);
 //       });
 //   }
 //
 // record() stores the node only when grad mode is on and some input
 // requires grad; otherwise the result is a plain value. What the backward
 // function reads is said at the call: `unread(x)` for an input whose value
-// it does not need (here dx comes from y alone), `Output::unread` for its
-// own output; such values are kept only as long as the program holds them.
+// it does not need (here dx = dy / (2 y) comes from y alone),
+// `Output::unread` for its own output; such values are kept only as long
+// as the program holds them (speed/value_release.hpp).
 
 #include <initializer_list>
 #include <type_traits>

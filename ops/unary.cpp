@@ -32,7 +32,7 @@ Tensor log(const Tensor& x) {
     }, Output::unread);
 }
 
-// d sqrt(x)/dx = 1/(2 sqrt(x)) = 1/(2y)
+// d sqrt(x)/dx = 1/(2 sqrt(x)) = 1/(2y)   (the example in autograd/record.hpp)
 Tensor sqrt(const Tensor& x) {
     return record("sqrt", xt::sqrt(x.value()), {unread(x)}, [](TensorImpl& y) {
         accumulate(*y.inputs[0], real(0.5) * y.grad / y.value);

@@ -32,7 +32,8 @@ bool elementwise_fusion() { return g_fusion.load(std::memory_order_relaxed); }
 
 namespace fusion {
 namespace {
-// Inside compute(): the eager ops called there compute at once.
+// Inside compute(): the eager ops called there compute at once. Per thread:
+// another thread recording meanwhile still defers its own ops.
 thread_local bool t_computing = false;
 struct Computing {
     bool prev = t_computing;

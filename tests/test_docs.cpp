@@ -66,3 +66,22 @@ TEST_CASE("the docs the README points to exist, and so do the pictures they show
         CHECK(ss.str().find(link) != std::string::npos);
     }
 }
+
+TEST_CASE("the example at the top of autograd/record.hpp is ops/unary.cpp's code, line for line", "[docs]") {
+    const fs::path root = TAPEGRAD_SOURCE_DIR;
+    std::set<std::string> source;
+    for (const auto& l : lines_of(root / "ops" / "unary.cpp")) source.insert(trim(l));
+    const auto header = lines_of(root / "autograd" / "record.hpp");
+    std::size_t quoted = 0;
+    bool in_example = false;
+    for (const std::string& l : header) {
+        const std::string t = trim(l);
+        if (t.rfind("//   Tensor sqrt(", 0) == 0) in_example = true;
+        if (!in_example) continue;
+        if (t == "//") break;
+        INFO("record.hpp: " << l);
+        CHECK(source.count(trim(t.substr(2))) == 1);
+        ++quoted;
+    }
+    CHECK(quoted == 5);
+}
