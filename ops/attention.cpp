@@ -23,7 +23,6 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
-constexpr real kMaskedScore = real(-1e9);  // as where(mask, e, -1e9) would give
 
 using Batch = xsimd::batch<real>;
 constexpr std::size_t kLanes = Batch::size;

@@ -19,6 +19,9 @@
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
+// The score a masked (padding) position counts as: its weight exp(-1e9) is 0.
+inline constexpr real kMaskedScore = real(-1e9);
+
 Tensor attention_weights(const Tensor& q, const Tensor& keys, const Tensor& mask = Tensor());
 Tensor attention_context(const Tensor& alpha, const Tensor& keys);
 
