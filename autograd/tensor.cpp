@@ -2,7 +2,6 @@
 // and starting the backward walk.
 #include "tensor.hpp"
 
-#include <algorithm>
 #include <mutex>
 
 #include "backward.hpp"

@@ -152,7 +152,7 @@ def main():
     for H in (128, 512):
         if f"lstm{H}" in by_name:
             parts = [f"{kind} {by_name[f'lstm{H}_{kind}'] / by_name[f'lstm{H}']:.2f}x"
-                     for kind in ("cell", "fused", "hoisted") if f"lstm{H}_{kind}" in by_name]
+                     for kind in ("cell", "hoisted") if f"lstm{H}_{kind}" in by_name]
             if parts:
                 print(f"user cell / built-in LSTM at H={H}: " + ", ".join(parts))
     for H, rate in rates.items():

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "init.hpp"
-#include "../ops/shape.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {

@@ -3,7 +3,6 @@
 // have theirs here.
 #include "unary.hpp"
 
-#include <cmath>
 #include <xtensor/xmath.hpp>
 
 #include "../autograd/record.hpp"

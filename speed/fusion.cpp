@@ -5,11 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <numeric>
-#include <string>
 #include <vector>
 
 #include <xtensor/xstorage.hpp>
@@ -144,24 +142,6 @@ void place_leaves(const Program& P, Scratch& S, std::size_t k0) {
     }
 }
 
-// Asks for the next piece's rows of every leaf read as a block of a wider
-// tensor (a gate of [B, 4H], a step of [T, B, 4H]): the hardware prefetcher
-// follows long runs, not rows of a few hundred bytes a stride apart, and an
-// LSTM step read its step of the projected inputs from memory row by row.
-void prefetch_next(const Program& P, const Scratch& S, const Small<const real*>& x, std::size_t k0, std::size_t m,
-                   std::size_t rows, bool write) {
-    const std::size_t next = k0 + rows * m;
-    if (rows == 1 || next >= P.n) return;
-    const std::size_t nrows = std::min(rows, (P.n - next) / m);
-    constexpr std::size_t kLine = 64 / sizeof(real);
-    for (std::size_t j = 0; j < P.place.size(); ++j) {
-        if (S.rs[j] == m || !x[j]) continue;  // contiguous: the prefetcher's business
-        const real* p = x[j] + S.pos[j] + rows * S.rs[j];
-        for (std::size_t r = 0; r < nrows; ++r)
-            for (std::size_t c = 0; c < m; c += kLine) __builtin_prefetch(p + r * S.rs[j] + c, write ? 1 : 0, 3);
-    }
-}
-
 Span operand(int o, const Small<const real*>& x, const Scratch& S, std::size_t m) {
     if (o >= 0) return {S.reg[std::size_t(o)], m};
     const std::size_t j = std::size_t(-1 - o);
@@ -184,7 +164,6 @@ void run_piece(const Program& P, const Small<const real*>& x, Scratch& S, std::s
                std::size_t rows, real* out, const real* value) {
     const std::size_t K = P.code.size();
     place_leaves(P, S, k0);
-    if (out) prefetch_next(P, S, x, k0, m, rows, false);
     for (std::size_t i = 0; i < K; ++i) {
         const Instr& in = P.code[i];
         const bool last = i + 1 == K;
@@ -291,14 +270,11 @@ void program_backward(const Program& P, TensorImpl& y) {
     }
     Small<const real*> x(L);
     for (std::size_t j = 0; j < L; ++j) x[j] = y.inputs[P.input[j]]->value.data();
-    Small<const real*> dx(L);  // where leaf j's gradient goes (null: it wants none)
-    for (std::size_t j = 0; j < L; ++j) dx[j] = out[P.input[j]].data;
     const real* dy = y.grad.data();
     const real* value = y.value.data();
     for_pieces(P, L + 2, !P.parallel, [&](std::size_t k0, std::size_t m, std::size_t rows) {
         Scratch& S = scratch(P, 2 * K + L);
         run_piece(P, x, S, k0, m, rows, nullptr, value);
-        prefetch_next(P, S, dx, k0, m, rows, true);
         for (const GradTarget& t : out)
             if (t.stride)  // zero these rows but for the blocks written below
                 for (std::size_t r = 0; r < rows; ++r) {
