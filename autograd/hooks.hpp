@@ -29,13 +29,12 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 struct TensorImpl;
 struct Input;
 
-// A value a layer has not computed yet. The shape is known; the layer's
-// compute_deferred hook fills the TensorImpl's value (and node) and clears
-// its `deferred` pointer.
+// A value a layer has not computed yet: the TensorImpl's value then has
+// its shape and no buffer (shape_only in node.hpp). The layer's
+// compute_deferred hook fills in the value (and the node) and clears the
+// TensorImpl's `deferred` pointer.
 struct Deferred {
-    explicit Deferred(Shape s) : shape(std::move(s)) {}
     virtual ~Deferred() = default;
-    const Shape shape;
 };
 
 // Held while a deferred value is computed (Tensor::resolve), and by a layer

@@ -30,6 +30,12 @@ using BackwardFn = std::function<void(TensorImpl& self)>;
 // An array of no elements, which allocates nothing (a default Array is 0-D
 // with one element: a heap allocation for every gradient slot).
 inline Array no_elements() { return Array(Shape{0}); }
+// An array with this shape and no buffer: a value not computed yet, or let go.
+inline Array shape_only(Shape shape) {
+    Array::inner_strides_type strides(shape.size());
+    xt::compute_strides(shape, xt::layout_type::row_major, strides);
+    return Array(Array::storage_type(), std::move(shape), std::move(strides));
+}
 
 struct TensorImpl {
     Array value = no_elements();

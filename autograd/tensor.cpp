@@ -51,8 +51,7 @@ Array& Tensor::mutable_value() {
 
 const Shape& Tensor::shape() const {
     if (!impl_) throw ValueError("Tensor: use of an undefined tensor");
-    if (const Deferred* d = impl_->deferred.load(std::memory_order_acquire)) return d->shape;
-    return impl_->value.shape();
+    return impl_->value.shape();  // a deferred value has its shape already
 }
 
 std::size_t Tensor::numel() const { return xt::compute_size(shape()); }

@@ -367,8 +367,9 @@ enum Kind { kView = 1, kExpr = 2 };
 
 // A value not computed yet (the core's Deferred): a program, or a view.
 struct Pending : Deferred {
-    Pending(int k, Shape s) : Deferred(std::move(s)), kind(k) {}
+    Pending(int k, Shape s) : kind(k), shape(std::move(s)) {}
     const int kind;
+    const Shape shape;
     // The tensor the eager ops would have built; its node is moved into the
     // pending tensor's own TensorImpl, which handles already point to.
     virtual Tensor compute() const = 0;
@@ -612,7 +613,7 @@ void track_pending(const ImplPtr& impl) {
 }
 
 Tensor make_pending(std::unique_ptr<Pending> p, bool reads_leaf) {
-    auto impl = std::make_shared<TensorImpl>();
+    auto impl = std::make_shared<TensorImpl>(shape_only(p->shape));
     impl->requires_grad = true;
     impl->deferred.store(p.release(), std::memory_order_release);
     if (reads_leaf) track_pending(impl);
@@ -630,6 +631,7 @@ std::unique_ptr<ExprPending> steal(const Operand& x, std::size_t room, const Ten
     if (!pd || pd->kind != kExpr || t->handles.load(std::memory_order_relaxed) != 1 || (other && other->impl() == t))
         return nullptr;
     if (static_cast<const ExprPending*>(pd)->code.size() + room > kMaxCode) return nullptr;
+    t->op = "elementwise";  // the husk left: a read says its value is gone, not an empty array
     return std::unique_ptr<ExprPending>(static_cast<ExprPending*>(t->deferred.exchange(nullptr)));
 }
 
