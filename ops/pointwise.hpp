@@ -31,12 +31,22 @@ bool reads_a(Code c);
 bool reads_b(Code c);
 bool reads_y(Code c);
 
-// y[k] = f(a[k], b[k]) for k < m (b unused by unary functions).
-void forward(Code c, real s, const real* a, const real* b, real* y, std::size_t m);
+// `rows` rows of m elements, row r of each at p + r * stride (null p: not
+// used or not wanted).
+struct In {
+    const real* p;
+    std::size_t stride;
+};
+struct Out {
+    real* p;
+    std::size_t stride;
+};
+// y[k] = f(a[k], b[k]) for k < m in each row (b unused by unary functions).
+void forward(Code c, real s, In a, In b, Out y, std::size_t m, std::size_t rows = 1);
 // da, db (null where not wanted) from g = dL/dy, each set (flag 0, then
 // set to 1) or added to (flag 1); a, b, y as far as the derivative reads them.
-void backward(Code c, real s, const real* a, const real* b, const real* y, const real* g, real* da, char& sa,
-              real* db, char& sb, std::size_t m);
+void backward(Code c, real s, In a, In b, In y, In g, Out da, char& sa, Out db, char& sb, std::size_t m,
+              std::size_t rows = 1);
 
 // The eager op: computes f now, over whole tensors (binary operands
 // broadcast as NumPy does), and records one node.

@@ -148,14 +148,6 @@ Span operand(int o, const Small<const real*>& x, const Scratch& S, std::size_t m
     return {x[j] + S.pos[j], S.rs[j]};
 }
 
-// fn(row offset in element order, row offsets of spans a and b, length):
-// once over the whole piece when both spans are contiguous, else row by row.
-template <class Fn>
-void by_rows(std::size_t rows, std::size_t m, std::size_t rsa, std::size_t rsb, Fn&& fn) {
-    if (rows == 1 || (rsa == m && rsb == m)) return fn(0, 0, 0, rows * m);
-    for (std::size_t r = 0; r < rows; ++r) fn(r * m, r * rsa, r * rsb, m);
-}
-
 // The program over a piece from element k0. Forward (`out` given): every
 // register computed, saved ones into P.saved, the last into out. Backward
 // (out null): saved registers read where forward left them (the last from
@@ -175,9 +167,10 @@ void run_piece(const Program& P, const Small<const real*>& x, Scratch& S, std::s
         }
         const Span a = operand(in.a, x, S, m);
         const Span b = is_binary(in.op) ? operand(in.b, x, S, m) : Span{nullptr, m};
-        by_rows(rows, m, a.rs, b.rs, [&](std::size_t e, std::size_t oa, std::size_t ob, std::size_t len) {
-            pointwise::forward(in.op, in.s, a.p + oa, b.p ? b.p + ob : nullptr, dst + e, len);
-        });
+        if (rows == 1 || (a.rs == m && b.rs == m))  // contiguous: one run over the piece
+            pointwise::forward(in.op, in.s, {a.p, 0}, {b.p, 0}, {dst, 0}, rows * m);
+        else
+            pointwise::forward(in.op, in.s, {a.p, a.rs}, {b.p, b.rs}, {dst, m}, m, rows);
         S.reg[i] = dst;
     }
 }
@@ -333,17 +326,12 @@ void program_backward(const Program& P, TensorImpl& y) {
             char dummy = 0;
             char& sa = fa ? *fa : dummy;
             char& sb = fb ? *fb : dummy;
-            if (rows == 1 || (a.rs == m && b.rs == m && rda == m && rdb == m)) {
-                pointwise::backward(in.op, in.s, a.p, b.p, yv, g, da, sa, db, sb, rows * m);
-                continue;
-            }
-            const char sa0 = sa, sb0 = sb;  // every row starts from the piece's flags
-            for (std::size_t r = 0; r < rows; ++r) {
-                sa = sa0;
-                sb = sb0;
-                pointwise::backward(in.op, in.s, a.p ? a.p + r * a.rs : nullptr, b.p ? b.p + r * b.rs : nullptr, yv + r * m, g + r * m,
-                         da ? da + r * rda : nullptr, sa, db ? db + r * rdb : nullptr, sb, m);
-            }
+            if (rows == 1 || (a.rs == m && b.rs == m && rda == m && rdb == m))  // contiguous: one run
+                pointwise::backward(in.op, in.s, {a.p, 0}, {b.p, 0}, {yv, 0}, {g, 0}, {da, 0}, sa, {db, 0}, sb,
+                                    rows * m);
+            else
+                pointwise::backward(in.op, in.s, {a.p, a.rs}, {b.p, b.rs}, {yv, m}, {g, m}, {da, rda}, sa, {db, rdb},
+                                    sb, m, rows);
         }
         for (std::size_t j = 0; j < L; ++j) {
             const GradTarget& t = out[P.input[j]];
