@@ -12,6 +12,20 @@
 
 namespace th {
 
+// The layers linear and matmul use (transposed weights, staged weight
+// GEMMs) on for a scope, whatever the defaults or the environment say.
+struct LinearLayersOn {
+    bool staged = tapegrad::staged::enabled(), transposed = tapegrad::transposed_weight::enabled();
+    LinearLayersOn() {
+        tapegrad::staged::set_enabled(true);
+        tapegrad::transposed_weight::set_enabled(true);
+    }
+    ~LinearLayersOn() {
+        tapegrad::staged::set_enabled(staged);
+        tapegrad::transposed_weight::set_enabled(transposed);
+    }
+};
+
 // Value release on for a scope, whatever the environment says (its own tests).
 struct ValueReleaseOn {
     bool prev = tapegrad::value_release::enabled();

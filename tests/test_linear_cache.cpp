@@ -1,6 +1,7 @@
-// linear's forward on a batch-sized input, inside a graph, multiplies by a
-// transposed copy of a leaf weight that the graph's nodes share
-// (transposed_weight in ops/linear.cpp). Its values must be those of the
+// linear's forward on a batch-sized input, inside a graph, may multiply by
+// a transposed copy of a leaf weight that the graph's nodes share, and
+// stage a leaf weight's gradient to the walk's end (speed/transposed_weight
+// and speed/staged_gemm, turned on here). Its values must be those of the
 // plain product, and a write to the weight must never leave a stale copy in
 // use, even while a graph made before the write is alive.
 #include "helpers.hpp"
@@ -16,6 +17,7 @@ Array plain_linear(const Tensor& x, const Tensor& W, const Tensor& b = Tensor())
 }  // namespace
 
 TEST_CASE("linear in a graph gives the values of the plain product", "[linear]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     Tensor x = rnd({32, 40}, 1), W = rnd({48, 40}, 2), b = rnd({48}, 3);
     Tensor y = linear(x, W, b);
     CHECK(close(y.value(), plain_linear(x, W, b), kValueTol));
@@ -27,6 +29,7 @@ TEST_CASE("linear in a graph gives the values of the plain product", "[linear]")
 }
 
 TEST_CASE("a weight written through mutable_value while an older graph lives is read anew", "[linear]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     Tensor x = rnd({8, 5}, 5), W = rnd({6, 5}, 6);
     Tensor y1 = linear(x, W);  // keeps its graph, and the transposed copy in it, alive
     W.mutable_value()(2, 3) += real(0.75);
@@ -36,6 +39,7 @@ TEST_CASE("a weight written through mutable_value while an older graph lives is 
 }
 
 TEST_CASE("an optimizer step between two forwards is seen with the first graph retained", "[linear]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     Tensor x = rnd({16, 12}, 7), W = rnd({10, 12}, 8), b = rnd({10}, 9);
     optim::SGD opt({W, b}, optim::SGDOptions{real(0.5)});
     Tensor loss = sum(square(linear(x, W, b)));
@@ -55,6 +59,7 @@ TEST_CASE("an optimizer step between two forwards is seen with the first graph r
 }
 
 TEST_CASE("linear's gradients through many steps of one weight", "[linear][gradcheck]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     // A small recurrence: every step's product shares the transposed copy.
     Tensor h0 = rnd({4, 6}, 10), W = rnd({6, 6}, 11, -0.6, 0.6), b = rnd({6}, 12);
     CHECK_GRADS(
@@ -67,6 +72,7 @@ TEST_CASE("linear's gradients through many steps of one weight", "[linear][gradc
 }
 
 TEST_CASE("a computed bias gets its gradient next to a leaf weight", "[linear][gradcheck]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     // A leaf weight's gradient is staged to the walk's end; the bias here is
     // an op's output, whose gradient must arrive before its node is walked.
     Tensor x = rnd({5, 4}, 13), W = rnd({3, 4}, 14), b1 = rnd({3}, 15), b2 = rnd({3}, 16);
@@ -74,6 +80,7 @@ TEST_CASE("a computed bias gets its gradient next to a leaf weight", "[linear][g
 }
 
 TEST_CASE("matmul by a weight over many steps", "[linear][gradcheck]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     // x W each step, as an attention query's projection: the transposed copy
     // serves dx, and dW is staged to the walk's end.
     Tensor h0 = rnd({4, 6}, 17), W = rnd({6, 5}, 18, -0.6, 0.6), V = rnd({5, 6}, 19, -0.6, 0.6);
@@ -87,6 +94,7 @@ TEST_CASE("matmul by a weight over many steps", "[linear][gradcheck]") {
 }
 
 TEST_CASE("gradients of a weight used by matmul and by linear in the same steps", "[linear][gradcheck]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     Tensor h0 = rnd({4, 6}, 20), W = rnd({6, 6}, 21, -0.6, 0.6), b = rnd({6}, 22);
     CHECK_GRADS(
         [](const std::vector<Tensor>& v) {
@@ -98,6 +106,7 @@ TEST_CASE("gradients of a weight used by matmul and by linear in the same steps"
 }
 
 TEST_CASE("staged gradients of a batch larger than a block of rows", "[linear][gradcheck]") {
+    LinearLayersOn on;  // the layers under test, whatever the defaults say
     // 37 rows: the staged rows and the bias sums are shared among the
     // threads in blocks of 16 rows, the last one partial; the addend's
     // slices are read in place.
