@@ -54,17 +54,17 @@ namespace detail {
 Hooks g_hooks{&fusion::compute_deferred, &before_write, &value_release::last_handle};
 }  // namespace detail
 
-bool layer_default(const char* env) {
-    for (const char* name : {env, "TAPEGRAD_SPEED"}) {
-        const char* v = std::getenv(name);
-        if (v && std::strcmp(v, "0") == 0) return false;
-    }
-    return true;
+bool layer_default(const char* env, bool on) {
+    if (const char* all = std::getenv("TAPEGRAD_SPEED"); all && std::strcmp(all, "0") == 0) return false;
+    const char* v = std::getenv(env);
+    if (v && std::strcmp(v, "0") == 0) return false;
+    if (v && std::strcmp(v, "1") == 0) return true;
+    return on;
 }
 
 void set_speed_layers(bool on) {
     set_elementwise_fusion(on);
-    staged::set_enabled(on);
+    staged::set_enabled(on && staged::kOnByDefault);
     transposed_weight::set_enabled(on);
     value_release::set_enabled(on);
     set_num_threads(on ? default_num_threads() : 1);

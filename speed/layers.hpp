@@ -5,7 +5,7 @@
 // values and gradients (to rounding), op by op:
 //
 //   elementwise fusion     speed/fusion.hpp           TAPEGRAD_FUSION=0
-//   staged weight GEMMs    speed/staged_gemm.hpp      TAPEGRAD_STAGED_GEMM=0
+//   staged weight GEMMs    speed/staged_gemm.hpp      TAPEGRAD_STAGED_GEMM=1 (off by default)
 //   transposed weights     speed/transposed_weight.hpp TAPEGRAD_TRANSPOSED_WEIGHT=0
 //   value release          speed/value_release.hpp    TAPEGRAD_VALUE_RELEASE=0
 //   the thread pool        speed/parallel.hpp         TAPEGRAD_NUM_THREADS=1
@@ -20,12 +20,13 @@
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
-// All layers on (the default) or off. Not to be called while another thread
-// is inside a tapegrad operation.
+// Every layer as it starts by default (true) or off (false). Not to be
+// called while another thread is inside a tapegrad operation.
 void set_speed_layers(bool on);
 
-// A layer's switch at start-up: off if its variable, or TAPEGRAD_SPEED, is "0".
-bool layer_default(const char* env);
+// A layer's switch at start-up: `on` unless its variable says "0" or "1",
+// and off whatever it says if TAPEGRAD_SPEED is "0".
+bool layer_default(const char* env, bool on = true);
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -20,7 +20,7 @@ namespace staged {
 namespace {
 // Below this many rows a weight gradient is staged rather than computed.
 constexpr std::size_t kStageRows = 512;
-std::atomic<bool> g_on{layer_default("TAPEGRAD_STAGED_GEMM")};
+std::atomic<bool> g_on{layer_default("TAPEGRAD_STAGED_GEMM", kOnByDefault)};
 }  // namespace
 
 void set_enabled(bool on) { g_on.store(on, std::memory_order_relaxed); }

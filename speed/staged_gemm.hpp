@@ -6,8 +6,12 @@
 // the bias's db) are computed once, as one GEMM with K = T * batch, when the
 // walk ends (at_walk_end in autograd/backward.hpp). Same sums, another order.
 //
-// On by default; set_enabled(false), or TAPEGRAD_STAGED_GEMM=0 (or
-// TAPEGRAD_SPEED=0 for every layer), computes each dW at its own node.
+// Off by default: since the gate sums are fused (speed/fusion.hpp) the
+// staging pass is one more copy of G and X per step, and on the benchmark
+// machine the char-LMs and seq2seq ran 3-7% faster, in a quarter less
+// memory, without it (docs/tape.md, "Speed layers"). TAPEGRAD_STAGED_GEMM=1
+// or set_enabled(true) turns it on, for a BLAS or machine where many small
+// GEMMs cost more than one large one.
 
 #include "layers.hpp"
 
@@ -15,6 +19,7 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace staged {
 
+inline constexpr bool kOnByDefault = false;
 void set_enabled(bool on);
 bool enabled();
 
