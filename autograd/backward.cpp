@@ -89,7 +89,8 @@ void at_walk_end(std::function<void(bool)> fn) {
 // When the last handle to the head of a long chain goes, each node's
 // destructor would destroy its inputs, whose destructors destroy theirs...
 // one stack frame per node. Instead the outermost destructor on this thread
-// owns a work list, and nested ones only move their inputs onto it.
+// owns a work list, and nested ones only move their inputs onto it (per
+// thread: the list belongs to the destructor running on this thread).
 namespace {
 thread_local std::vector<ImplPtr>* t_teardown = nullptr;
 }

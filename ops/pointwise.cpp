@@ -174,7 +174,7 @@ Tensor apply(Code c, const Tensor& a, const Tensor* b, real s) {
     const char* op = name(c);
     const Shape shape = b ? broadcast_shapes(op, a.shape(), b->shape()) : a.shape();
     // operands at the result's shape: a broadcast copy only where they differ
-    Array a_full, b_full;
+    Array a_full = no_elements(), b_full = no_elements();  // (a default Array allocates one element)
     const real* pa = a.data();
     const real* pb = b ? b->data() : nullptr;
     if (a.shape() != shape) pa = (a_full = xt::broadcast(a.value(), shape)).data();
