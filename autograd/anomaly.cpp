@@ -16,15 +16,19 @@ bool start_anomaly() {
     if (on) detail::observe_tape();
     return on;
 }
-bool g_anomaly = start_anomaly();
+// Every thread starts with what the environment says.
+const bool g_anomaly_default = start_anomaly();
+// Per thread, like grad mode: one thread debugging must not slow another,
+// and a flag one thread writes while another records is a data race.
+thread_local bool t_anomaly = g_anomaly_default;
 // Per thread: the LabelScopes open on this thread name the ops it records.
 thread_local std::string t_label;
 }  // namespace
 
-bool anomaly_mode() { return g_anomaly; }
+bool anomaly_mode() { return t_anomaly; }
 void set_anomaly_mode(bool on) {
     if (on) detail::observe_tape();
-    g_anomaly = on;
+    t_anomaly = on;
 }
 
 LabelScope::LabelScope(const std::string& label) : prev_size_(t_label.size()) {

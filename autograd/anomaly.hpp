@@ -7,6 +7,9 @@
 // whose gradient for one of its inputs (backward) is not finite throws
 // AnomalyError naming the op, its input shapes, its index on the tape, and
 // the labels in force when it was created (LabelScope, Tensor::set_label).
+//
+// Per thread, like grad mode: set_anomaly_mode and AnomalyMode concern the
+// calling thread; every thread starts as TAPEGRAD_ANOMALY says.
 
 #include <string>
 

@@ -18,6 +18,20 @@ thread_local std::vector<std::function<void(bool)>>* t_walk_end = nullptr;
         "pass retain_graph=true to the first backward to walk it twice",
         n.op, shape_str(n.value.shape()), n.label.empty() ? "" : ", label '" + n.label + "'");
 }
+
+// A value this node's backward reads was written (mutable_value) after the
+// node was recorded: its gradient would be computed at the new value.
+void check_unwritten(const TensorImpl& n) {
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+        const TensorImpl& in = *n.inputs[i];
+        if (in.written > n.seq && n.reads_input(i))
+            fail<GraphError>("backward: input {} of '{}' (shape {}{}) was written (mutable_value) after '{}' was "
+                             "recorded, and its backward reads that value; write parameters after backward "
+                             "(the optimizer step after loss.backward), or run the forward again",
+                             i, n.op, shape_str(in.value.shape()), in.label.empty() ? "" : ", label '" + in.label + "'",
+                             n.op);
+    }
+}
 }  // namespace
 
 void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
@@ -53,6 +67,7 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
             last = n.seq;
             if (n.graph_freed) freed(n);
             if (n.has_grad && n.backward) {
+                check_unwritten(n);
                 const auto start = observe ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
                 n.backward(n);
                 if (observe) observe(n, start);

@@ -51,6 +51,14 @@ struct TensorImpl {
     std::vector<ImplPtr> inputs;
     BackwardFn backward;
     std::uint64_t seq = 0;  // creation number: inputs are always older
+    // Bit i: backward reads input i's value (record.hpp's unread() clears
+    // it; inputs past the 64th always count as read).
+    std::uint64_t reads_inputs = 0;
+    // When this leaf's value was last written (Tensor::mutable_value), on
+    // the creation-number clock; 0: never. A node whose backward reads a
+    // value written after the node was made would compute its gradient at
+    // the new value: backward refuses (backward.cpp).
+    std::uint64_t written = 0;
     std::string label;      // a name for messages and pictures (set_label)
 
     // ---- for the layers over the core (hooks.hpp) ----
@@ -64,6 +72,7 @@ struct TensorImpl {
     ~TensorImpl();  // iterative: see backward.cpp
 
     bool is_leaf() const { return op == nullptr; }
+    bool reads_input(std::size_t i) const { return i >= 64 || (reads_inputs >> i & 1) != 0; }
     // The value was let go (value release): a node whose buffer is gone but
     // whose shape says it had elements.
     bool value_released() const { return op && value.size() == 0 && xt::compute_size(value.shape()) != 0; }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "tensor.hpp"
 
@@ -20,11 +21,20 @@ public:
     std::uint64_t next() { return engine_(); }
     std::mt19937_64& engine() { return engine_; }
 
+    // The engine's whole state as an array, for checkpoints: the 313 64-bit
+    // words of std::mt19937_64's state (312 words and a position), each as
+    // four 16-bit pieces, so that float32 holds them exactly. Shape [313, 4].
+    Array state() const;
+    // A generator in the state `state()` gave. Throws ValueError, naming
+    // `what`, for an array that is not such a state.
+    static Generator from_state(const Array& state, const std::string& what);
+
 private:
     std::mt19937_64 engine_;
 };
 
-// The process-wide generator used when none is passed.
+// The generator used when none is passed: one per thread, each starting
+// from seed 5489; manual_seed seeds the calling thread's.
 Generator& default_generator();
 void manual_seed(std::uint64_t seed);
 

@@ -40,6 +40,7 @@ Tensor record(const char* op, Array&& value, const Input* inputs, std::size_t n,
     for (std::size_t i = 0; i < n; ++i) {
         TensorImpl& in = *inputs[i].t->impl();
         impl->inputs.push_back(inputs[i].t->impl_ptr());
+        if (inputs[i].read && i < 64) impl->reads_inputs |= std::uint64_t(1) << i;
         if (inputs[i].read && !in.value_read) in.value_read = true;  // (leaves always are: no write, no race)
     }
     return Tensor(std::move(impl));

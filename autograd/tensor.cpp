@@ -13,6 +13,7 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 // ---------------------------------------------------------------- making
 Tensor::Tensor(Array value, bool requires_grad) : impl_(std::make_shared<TensorImpl>(std::move(value))) {
     hold();
+    checked_size("Tensor", impl_->value.shape());  // an array whose element count wrapped around
     impl_->seq = next_seq();
     impl_->requires_grad = requires_grad;
 }
@@ -44,8 +45,12 @@ const TensorImpl& Tensor::checked() const {
 const Array& Tensor::value() const { return checked().value; }
 
 Array& Tensor::mutable_value() {
-    checked();
+    if (!checked().is_leaf())  // a node's backward may read its value: only leaves are written
+        fail<GraphError>("mutable_value: only leaf tensors (parameters, data) can be written; this one is the "
+                         "output of '{}' (detach() gives a copy that can)",
+                         impl_->op);
     if (auto h = hooks().before_write) h(*impl_);
+    impl_->written = next_seq();  // nodes made before now must not read the new value (backward.cpp)
     return impl_->value;
 }
 

@@ -100,6 +100,11 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 // Shape helpers used across ops and layers.
 Shape make_shape(std::initializer_list<std::size_t> dims);
+// The element count of `shape`, checked: throws ValueError naming `op` if
+// it does not fit in memory's address range (a count that wraps around
+// size_t would allocate a small buffer and index past it). Every op and
+// factory that makes a shape calls it before allocating.
+std::size_t checked_size(const char* op, const Shape& shape);
 std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim);
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -4,17 +4,27 @@
 
 #include "tensor.hpp"
 
+#include <cstdint>
+
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
-Tensor Tensor::zeros(const Shape& shape, bool rg) { return Tensor(Array(xt::zeros<real>(shape)), rg); }
-Tensor Tensor::ones(const Shape& shape, bool rg) { return Tensor(Array(xt::ones<real>(shape)), rg); }
-Tensor Tensor::full(const Shape& shape, real v, bool rg) { return Tensor(Array(shape, v), rg); }
+Tensor Tensor::zeros(const Shape& shape, bool rg) {
+    checked_size("Tensor::zeros", shape);
+    return Tensor(Array(xt::zeros<real>(shape)), rg);
+}
+Tensor Tensor::ones(const Shape& shape, bool rg) {
+    checked_size("Tensor::ones", shape);
+    return Tensor(Array(xt::ones<real>(shape)), rg);
+}
+Tensor Tensor::full(const Shape& shape, real v, bool rg) {
+    checked_size("Tensor::full", shape);
+    return Tensor(Array(shape, v), rg);
+}
 Tensor Tensor::scalar(real v, bool rg) { return Tensor(Array(v), rg); }
 
 Tensor Tensor::from(std::vector<real> values, const Shape& shape, bool rg) {
-    std::size_t n = 1;
-    for (auto d : shape) n *= d;
+    const std::size_t n = checked_size("Tensor::from", shape);
     if (n != values.size())
         fail("Tensor::from: {} values cannot fill shape {} ({} elements)", values.size(), shape_str(shape), n);
     Array a(shape);
@@ -69,6 +79,21 @@ std::string shape_str(const Shape& s) {
 }
 
 Shape make_shape(std::initializer_list<std::size_t> dims) { return Shape(dims.begin(), dims.end()); }
+
+std::size_t checked_size(const char* op, const Shape& shape) {
+    // bytes, not only elements, must be addressable
+    constexpr std::size_t kMax = std::size_t(PTRDIFF_MAX) / sizeof(real);
+    std::size_t n = 1;
+    bool empty = false, over = false;
+    for (std::size_t d : shape) {
+        empty = empty || d == 0;
+        if (!over && d != 0 && n > kMax / d) over = true;
+        if (!over) n *= d;
+    }
+    if (empty) return 0;  // any dims beside a 0: no elements, nothing to allocate
+    if (over) fail<ValueError>("{}: shape {} has more elements than memory can address", op, shape_str(shape));
+    return n;
+}
 
 std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim) {
     const auto n = static_cast<std::ptrdiff_t>(ndim);

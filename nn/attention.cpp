@@ -76,9 +76,8 @@ AttentionResult Attention::forward(const Tensor& query, const AttentionMemory& m
     const auto b = static_cast<std::ptrdiff_t>(B);
     Tensor e = tanh(m.projected + reshape(W_q->forward(query), {b, 1, -1}));  // [B, S, A]
     e = reshape(v->forward(e), {b, static_cast<std::ptrdiff_t>(S)});
-    // A padded position's score is kMaskedScore: its weight is 0.
-    if (m.mask.defined()) e = where(m.mask, e, Tensor::full(make_shape({1}), kMaskedScore));
-    Tensor alpha = softmax(e, 1);                                                   // [B, S]
+    // a padded position's weight is exactly 0, whatever its score
+    Tensor alpha = m.mask.defined() ? masked_softmax(e, m.mask, 1) : softmax(e, 1);  // [B, S]
     Tensor context = attention_context(alpha, keys);                               // sum_s alpha_s a_s
     return {context, alpha};
 }

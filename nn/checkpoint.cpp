@@ -1,5 +1,6 @@
 #include "checkpoint.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace tapegrad {
@@ -12,8 +13,10 @@ NamedArrays state_dict(const Module& m) {
     return out;
 }
 
-void load_state_dict(Module& m, const NamedArrays& arrays, bool strict) {
-    auto params = m.named_parameters();
+namespace {
+// The checks of load_state_dict: every problem named, in one line.
+void check_state_dict(const std::vector<std::pair<std::string, Tensor>>& params, const NamedArrays& arrays,
+                      bool strict) {
     std::string problems;
     std::set<std::string> known;
     for (const auto& [name, p] : params) {
@@ -28,9 +31,32 @@ void load_state_dict(Module& m, const NamedArrays& arrays, bool strict) {
     if (strict)
         for (const auto& [name, a] : arrays)
             if (!known.count(name)) problems += fmt::format("; unexpected '{}' (shape {})", name, shape_str(a.shape()));
-    // one line, every problem named
     if (!problems.empty()) fail<ValueError>("load_state_dict: the arrays do not fit the model: {}", problems.substr(2));
-    for (auto& [name, p] : params) p.mutable_value() = arrays.at(name);
+}
+
+// A model's new values, made before any is written: the copies are the
+// part that can fail (memory), the swap afterwards cannot.
+struct StagedParameters {
+    std::vector<Array*> into;
+    std::vector<Array> values;
+    void commit() noexcept {
+        for (std::size_t i = 0; i < into.size(); ++i) *into[i] = std::move(values[i]);
+    }
+};
+StagedParameters stage(std::vector<std::pair<std::string, Tensor>>& params, const NamedArrays& arrays) {
+    StagedParameters s;
+    for (auto& [name, p] : params) {
+        s.values.push_back(arrays.at(name));
+        s.into.push_back(&p.mutable_value());
+    }
+    return s;
+}
+}  // namespace
+
+void load_state_dict(Module& m, const NamedArrays& arrays, bool strict) {
+    auto params = m.named_parameters();
+    check_state_dict(params, arrays, strict);
+    stage(params, arrays).commit();
 }
 
 void save_parameters(const std::string& path, const Module& m) { save_npz(path, state_dict(m)); }
@@ -43,27 +69,66 @@ void load_parameters(const std::string& path, Module& m, bool strict) {
     }
 }
 
-void save_checkpoint(const std::string& path, const Module& m, const optim::Optimizer* opt) {
+namespace {
+// Every generator a run draws from: the model's, this thread's default, the program's.
+Generators all_generators(const Module& m, const Generators& program) {
+    Generators all;
+    for (auto& [n, g] : m.named_generators()) all.emplace_back("model." + n, g);
+    all.emplace_back("default", &default_generator());
+    for (const auto& [n, g] : program) {
+        if (n.empty() || n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") != std::string::npos ||
+            n == "default" || n.rfind("model.", 0) == 0)
+            fail<ValueError>("checkpoint: '{}' cannot name a generator (use [a-z0-9_.], not 'default' or 'model.*')", n);
+        if (!g) fail<ValueError>("checkpoint: generator '{}' is null", n);
+        all.emplace_back(n, g);
+    }
+    return all;
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Module& m, const optim::Optimizer* opt,
+                     const Generators& generators) {
     NamedArrays all;
     for (auto& [k, v] : state_dict(m)) all["model/" + k] = std::move(v);
     if (opt)
         for (auto& [k, v] : opt->state()) all["optim/" + k] = std::move(v);
+    for (const auto& [n, g] : all_generators(m, generators)) all["rng/" + n] = g->state();
     save_npz(path, all);
 }
 
-void load_checkpoint(const std::string& path, Module& m, optim::Optimizer* opt) {
-    NamedArrays model, optim_state;
+void load_checkpoint(const std::string& path, Module& m, optim::Optimizer* opt, const Generators& generators) {
+    NamedArrays model, optim_state, rng;
     for (auto& [k, v] : load_npz(path)) {
         if (k.rfind("model/", 0) == 0) model[k.substr(6)] = std::move(v);
         else if (k.rfind("optim/", 0) == 0) optim_state[k.substr(6)] = std::move(v);
-        else fail<ValueError>("load_checkpoint: {}: unexpected entry '{}' (not model/ or optim/)", path, k);
+        else if (k.rfind("rng/", 0) == 0) rng[k.substr(4)] = std::move(v);
+        else fail<ValueError>("load_checkpoint: {}: unexpected entry '{}' (not model/, optim/ or rng/)", path, k);
     }
     try {
-        load_state_dict(m, model, true);
+        // 1. check everything
+        auto params = m.named_parameters();
+        check_state_dict(params, model, true);
         if (opt) {
             if (optim_state.empty()) fail<ValueError>("the checkpoint has no optimizer state");
-            opt->load_state(optim_state);
+            opt->check_state(optim_state);
         }
+        const Generators gens = all_generators(m, generators);
+        std::vector<Generator> restored;
+        for (const auto& [n, g] : gens) {
+            auto it = rng.find(n);
+            if (it == rng.end())
+                fail<ValueError>("missing entry 'rng/{}': the state of a generator the run draws from", n);
+            restored.push_back(Generator::from_state(it->second, "entry 'rng/" + n + "'"));
+        }
+        if (rng.size() != gens.size())
+            for (const auto& [n, a] : rng)
+                if (std::none_of(gens.begin(), gens.end(), [&](const auto& g) { return g.first == n; }))
+                    fail<ValueError>("unexpected entry 'rng/{}': pass that generator to load_checkpoint too", n);
+        // 2. then change: the optimizer's load is all or nothing itself, the rest cannot fail
+        StagedParameters staged = stage(params, model);
+        if (opt) opt->load_state(optim_state);
+        staged.commit();
+        for (std::size_t i = 0; i < gens.size(); ++i) *gens[i].second = std::move(restored[i]);
     } catch (const Error& e) {
         throw ValueError("load_checkpoint: " + path + ": " + e.what());
     }

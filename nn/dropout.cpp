@@ -8,6 +8,7 @@ namespace nn {
 
 Dropout::Dropout(real prob, std::uint64_t seed) : p(prob), gen(seed) {
     if (!(prob >= 0 && prob < 1)) fail<ValueError>("Dropout: probability {} is outside [0, 1)", prob);
+    register_generator("generator", gen);
 }
 
 Tensor Dropout::forward(const Tensor& x) { return dropout(x, p, is_training(), gen); }

@@ -17,7 +17,21 @@ void Module::register_parameter(std::string name, Tensor& member) {
 void Module::register_module(std::string name, Module& member) {
     for (const auto& c : children_)
         if (c.name == name) fail<ValueError>("register_module: the name '{}' is already taken", name);
-    children_.push_back({std::move(name), &member, false});
+    children_.push_back({std::move(name), &member, false, ""});
+}
+
+void Module::register_generator(std::string name, Generator& member) {
+    for (const auto& g : generators_)
+        if (g.first == name) fail<ValueError>("register_generator: the name '{}' is already taken", name);
+    generators_.emplace_back(std::move(name), &member);
+}
+
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() const {
+    std::vector<std::pair<std::string, Generator*>> out = generators_;
+    for (const auto& c : children_)
+        for (auto& [n, g] : c.module->named_generators())
+            out.emplace_back(c.adopted ? n + c.suffix : c.name + "." + n, g);
+    return out;
 }
 
 void Module::adopt_parameters(Module& child, const std::string& suffix) {
@@ -28,7 +42,7 @@ void Module::adopt_parameters(Module& child, const std::string& suffix) {
             if (mine == n + suffix) fail<ValueError>("adopt_parameters: the name '{}' is already taken", mine);
         params_.emplace_back(n + suffix, p);
     }
-    children_.push_back({"(adopted)" + suffix, &child, true});
+    children_.push_back({"(adopted)" + suffix, &child, true, suffix});
 }
 
 void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor*>>& out) const {

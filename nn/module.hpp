@@ -32,6 +32,10 @@ public:
     std::vector<std::pair<std::string, Tensor>> named_parameters() const;
     std::vector<Tensor> parameters() const;
     std::size_t num_parameters() const;  // scalar count
+    // Every random generator this module and its submodules draw from while
+    // training (dropout masks), with dotted names: checkpoints carry their
+    // state, so a resumed run draws the masks the straight run would.
+    std::vector<std::pair<std::string, Generator*>> named_generators() const;
 
     // Training mode switches dropout on; evaluation mode off. Recursive.
     void train(bool on = true);
@@ -44,6 +48,8 @@ protected:
     // A trainable tensor held in a member; sets requires_grad.
     void register_parameter(std::string name, Tensor& member);
     void register_module(std::string name, Module& member);
+    // A generator held in a member, drawn from during training.
+    void register_generator(std::string name, Generator& member);
     // Lists a submodule's parameters as this module's own, each name with a
     // suffix ("weight_ih" + "_l0" -> "weight_ih_l0"): how the sequence layers
     // get PyTorch's state_dict names. train()/eval() still reach the child.
@@ -53,10 +59,12 @@ private:
     void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor*>>& out) const;
 
     std::vector<std::pair<std::string, Tensor*>> params_;
+    std::vector<std::pair<std::string, Generator*>> generators_;
     struct Child {
         std::string name;
         Module* module;
-        bool adopted;  // parameters already listed under this module's names
+        bool adopted;        // parameters already listed under this module's names ...
+        std::string suffix;  // ... each with this suffix
     };
     std::vector<Child> children_;
     bool training_ = true;

@@ -1,6 +1,7 @@
 #include "npz.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -179,10 +180,15 @@ void save_npz(const std::string& path, const NamedArrays& arrays) {
     put32(zip, 0x06054b50); put16(zip, 0); put16(zip, 0); put16(zip, count); put16(zip, count);
     put32(zip, central.size()); put32(zip, cd_offset); put16(zip, 0);
 
-    // temporary file + fsync + rename + fsync of the directory
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // temporary file + fsync + rename + fsync of the directory. The
+    // temporary's name is unique to this save (mkstemp), so saves to one
+    // path from several threads or processes never write into each other's
+    // file: each renames a complete file, and the last rename wins.
+    std::string tmp_name = path + ".tmp.XXXXXX";
+    const int fd = ::mkostemp(tmp_name.data(), O_CLOEXEC);
+    const std::string tmp = tmp_name;
     if (fd < 0) io_error("save_npz", tmp, "cannot create");
+    ::fchmod(fd, 0644);  // mkstemp's 0600 would hide a checkpoint from the rest of a team
     std::size_t done = 0;
     while (done < zip.size()) {
         const ssize_t n = ::write(fd, zip.data() + done, zip.size() - done);

@@ -28,6 +28,7 @@ Tensor SequenceOutput::c_n() const {
 Recurrent::Recurrent(const CellFactory& make_cell, std::size_t input_size, RecurrentOptions options)
     : input_size_(input_size), options_(options), dropout_gen_(options.seed) {
     if (options.num_layers == 0) fail<ValueError>("Recurrent: num_layers must be at least 1");
+    register_generator("dropout_generator", dropout_gen_);
     if (!(options.dropout >= 0 && options.dropout < 1))
         fail<ValueError>("Recurrent: dropout {} is outside [0, 1)", options.dropout);
     const std::size_t D = options.bidirectional ? 2 : 1;

@@ -102,9 +102,10 @@ Tensor attention_weights(const Tensor& q, const Tensor& keys, const Tensor& mask
     for_batch(d, [&](std::size_t b) {
         real* e = av + b * d.S;
         row_dots(kv + b * d.S * d.K, qv + b * d.K, e, d.S, d.K);  // e_s = a_s . q
-        if (mv)
-            for (std::size_t s = 0; s < d.S; ++s)
-                if (mv[b * d.S + s] == 0) e[s] = kMaskedScore;  // padding
+        if (mv) {  // padding gets weight exactly 0
+            masked_softmax_row(e, mv + b * d.S, e, d.S);
+            return;
+        }
         // softmax in place: exp(e_s - max) / sum
         const real inv = real(1) / vec_exp_row(e, e, d.S).sum;
         for (std::size_t s = 0; s < d.S; ++s) e[s] *= inv;

@@ -5,9 +5,9 @@
 //   c     = attention_context(alpha, keys)     c = sum_s alpha_s a_s
 //
 // Shapes: q [B, K], keys [B, S, K], mask [B, S] (nonzero = a real position;
-// or undefined), alpha [B, S], c [B, K]. A masked score counts as -1e9, so
-// its weight is 0 (a row with every position masked gets uniform weights,
-// and no gradient flows through its scores).
+// or undefined), alpha [B, S], c [B, K]. A masked position's weight is
+// exactly 0 whatever its score, and no gradient flows through its score; a
+// row with every position masked has all weights 0 (its context is 0).
 //
 // The same numbers as matmul + softmax + matmul, but each batch row's keys
 // are read once per op while they sit in L1, instead of once per batched
@@ -18,9 +18,6 @@
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
-
-// The score a masked (padding) position counts as: its weight exp(-1e9) is 0.
-inline constexpr real kMaskedScore = real(-1e9);
 
 Tensor attention_weights(const Tensor& q, const Tensor& keys, const Tensor& mask = Tensor());
 Tensor attention_context(const Tensor& alpha, const Tensor& keys);

@@ -18,6 +18,7 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
                  shape_str(b), i, da, db);
         out[i] = da == 1 ? db : da;
     }
+    checked_size(op, out);
     return out;
 }
 

@@ -13,7 +13,7 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 Tensor index_select(const Tensor& table, const IndexArray& ids, Index padding_idx) {
     if (table.dim() == 0) fail("index_select: the table must have at least one axis, got shape []");
     const std::size_t rows = table.shape()[0];
-    const std::size_t row = rows ? table.numel() / rows : 0;
+    const std::size_t row = checked_size("index_select", Shape(table.shape().begin() + 1, table.shape().end()));
     for (std::size_t k = 0; k < ids.size(); ++k) {
         const Index id = ids.data()[k];
         if (id < 0 || static_cast<std::size_t>(id) >= rows)
@@ -22,6 +22,7 @@ Tensor index_select(const Tensor& table, const IndexArray& ids, Index padding_id
     }
     Shape out(ids.shape().begin(), ids.shape().end());
     for (std::size_t i = 1; i < table.dim(); ++i) out.push_back(table.shape()[i]);
+    checked_size("index_select", out);
     Array y = Array::from_shape(out);
     for (std::size_t k = 0; k < ids.size(); ++k)
         std::memcpy(y.data() + k * row, table.data() + static_cast<std::size_t>(ids.data()[k]) * row,

@@ -40,9 +40,11 @@ Tensor affine(const Tensor& x, const Tensor& W, const Tensor& b) {
     if (has_bias && (b.dim() != 1 || b.shape()[0] != W.shape()[0]))
         fail("linear: bias {} does not match the weight's out-features {} (weight {})", shape_str(b.shape()),
              W.shape()[0], shape_str(W.shape()));
-    const std::size_t in = W.shape()[1], out = W.shape()[0], rows = x.numel() / in;
+    const std::size_t in = W.shape()[1], out = W.shape()[0];
+    const std::size_t rows = checked_size("linear", Shape(x.shape().begin(), x.shape().end() - 1));  // not numel / in: in may be 0
     Shape ys = x.shape();
     ys.back() = out;
+    checked_size("linear", ys);
     Array y = Array::from_shape(ys);
     // The GEMM accumulates onto the bias rows.
     real* yd = y.data();

@@ -19,6 +19,7 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, Index igno
         fail("cross_entropy: targets of shape {} do not match logits of shape {} (expected targets {})",
              shape_str(Shape(targets.shape().begin(), targets.shape().end())), shape_str(s), shape_str(expect));
     const std::size_t C = s.back();
+    if (C == 0) fail<ValueError>("cross_entropy: logits of shape {} have no classes (the class axis is empty)", shape_str(s));
     const std::size_t N = targets.size();
     std::size_t valid = 0;
     for (std::size_t k = 0; k < N; ++k) {

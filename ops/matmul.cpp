@@ -28,9 +28,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     // Batched weight-shared case folds the batch into M: [B*M,K]@[K,N].
     const bool batched = sb.size() == 3;
     const std::size_t nb = batched ? sa[0] : 1;
-    const std::size_t M = batched ? sa[1] : a.numel() / K;
+    const std::size_t M = batched ? sa[1] : (sa.size() == 3 ? sa[0] * sa[1] : sa[0]);  // not numel / K: K may be 0
     Shape out_shape = sa;
     out_shape.back() = N;
+    checked_size("matmul", out_shape);
     Array y = Array::from_shape(out_shape);
     for (std::size_t i = 0; i < nb; ++i)
         gemm(false, false, M, N, K, 1, a.data() + i * M * K, K, b.data() + i * K * N, N, 0, y.data() + i * M * N, N);

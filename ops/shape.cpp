@@ -3,6 +3,7 @@
 #include "../speed/fusion.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
 #include <fmt/ranges.h>
@@ -119,8 +120,12 @@ Tensor reshape(const Tensor& x, const std::vector<std::ptrdiff_t>& shape) {
                              shape_str(x.shape()));
         } else {
             out[i] = static_cast<std::size_t>(shape[i]);
-            known *= out[i];
         }
+    }
+    {
+        Shape given = out;
+        if (infer >= 0) given[static_cast<std::size_t>(infer)] = 1;
+        known = checked_size("reshape", given);
     }
     if (infer >= 0) out[static_cast<std::size_t>(infer)] = known ? x.numel() / known : 0;
     std::size_t total = extent(out, 0, out.size());
@@ -204,8 +209,10 @@ Tensor concat(const std::vector<Tensor>& xs, std::ptrdiff_t axis) {
             fail("concat: tensor {} has shape {}, which does not match {} outside axis {}", i, shape_str(s),
                  shape_str(s0), a);
         lens.push_back(s[a]);
+        if (out[a] > SIZE_MAX - s[a]) fail<ValueError>("concat: the joined axis {} is longer than size_t counts", a);
         out[a] += s[a];
     }
+    checked_size("concat", out);
     return join("concat", xs, out, extent(s0, 0, a), extent(s0, a + 1, s0.size()), lens);
 }
 
@@ -220,6 +227,7 @@ Tensor stack(const std::vector<Tensor>& xs, std::ptrdiff_t axis) {
                  shape_str(s0));
     Shape out(s0.size() + 1);
     for (std::size_t k = 0, j = 0; k < out.size(); ++k) out[k] = k == a ? xs.size() : s0[j++];
+    checked_size("stack", out);
     return join("stack", xs, out, extent(s0, 0, a), extent(s0, a, s0.size()),
                 std::vector<std::size_t>(xs.size(), 1));
 }

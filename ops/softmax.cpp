@@ -1,6 +1,7 @@
 #include "softmax.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "../speed/parallel.hpp"
 #include "../autograd/record.hpp"
@@ -27,6 +28,7 @@ Lanes lanes(const char* op, const Tensor& x, std::ptrdiff_t axis) {
 // exponentiated if `probabilities`.
 Array softmax_forward(const Tensor& x, const Lanes& l, bool probabilities) {
     Array y = Array::from_shape(x.shape());
+    if (l.outer * l.n * l.inner == 0) return y;  // an empty axis or batch: an empty result, as in NumPy
     const real* xv = x.data();
     real* yv = y.data();
     if (l.inner == 1) {  // contiguous lanes (the last axis): vectorised, rows shared among the threads
@@ -63,26 +65,52 @@ Array softmax_forward(const Tensor& x, const Lanes& l, bool probabilities) {
         }
     return y;
 }
+// y = softmax(x)  =>  dx = y * (dy - sum_j(dy_j y_j))
+void softmax_backward(const Lanes& l, TensorImpl& y) {
+    real* dx = grad_into(*y.inputs[0], true).data;
+    const real* dy = y.grad.data();
+    const real* yv = y.value.data();
+    for (std::size_t o = 0; o < l.outer; ++o)
+        for (std::size_t i = 0; i < l.inner; ++i) {
+            const std::size_t base = o * l.n * l.inner + i;
+            real dot = 0;
+            for (std::size_t j = 0; j < l.n; ++j) dot += dy[base + j * l.inner] * yv[base + j * l.inner];
+            for (std::size_t j = 0; j < l.n; ++j) {
+                const std::size_t k = base + j * l.inner;
+                dx[k] += yv[k] * (dy[k] - dot);
+            }
+        }
+}
 }  // namespace
 
-// y = softmax(x)  =>  dx = y * (dy - sum_j(dy_j y_j))
+
 Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
     const Lanes l = lanes("softmax", x, axis);
-    return record("softmax", softmax_forward(x, l, true), {unread(x)}, [l](TensorImpl& y) {
-        real* dx = grad_into(*y.inputs[0], true).data;
-        const real* dy = y.grad.data();
-        const real* yv = y.value.data();
-        for (std::size_t o = 0; o < l.outer; ++o)
-            for (std::size_t i = 0; i < l.inner; ++i) {
-                const std::size_t base = o * l.n * l.inner + i;
-                real dot = 0;
-                for (std::size_t j = 0; j < l.n; ++j) dot += dy[base + j * l.inner] * yv[base + j * l.inner];
-                for (std::size_t j = 0; j < l.n; ++j) {
-                    const std::size_t k = base + j * l.inner;
-                    dx[k] += yv[k] * (dy[k] - dot);
-                }
+    return record("softmax", softmax_forward(x, l, true), {unread(x)}, [l](TensorImpl& y) { softmax_backward(l, y); });
+}
+
+// The same over the positions where mask != 0; the others get exactly 0
+// (masked_softmax_row in vecmath.hpp). The gradient is softmax's: at a
+// masked position y = 0, so dx = y * (dy - dot) = 0 there, and the mask
+// gets none (a constant).
+Tensor masked_softmax(const Tensor& x, const Tensor& mask, std::ptrdiff_t axis) {
+    const Lanes l = lanes("masked_softmax", x, axis);
+    if (!mask.defined() || mask.shape() != x.shape())
+        fail("masked_softmax: mask {} does not have the scores' shape {}",
+             mask.defined() ? shape_str(mask.shape()) : std::string("(undefined)"), shape_str(x.shape()));
+    Array y = Array::from_shape(x.shape());
+    std::vector<real> xs(l.n), ms(l.n), ys(l.n);
+    for (std::size_t o = 0; o < l.outer; ++o)
+        for (std::size_t i = 0; i < l.inner; ++i) {
+            const std::size_t base = o * l.n * l.inner + i;
+            for (std::size_t j = 0; j < l.n; ++j) {
+                xs[j] = x.data()[base + j * l.inner];
+                ms[j] = mask.data()[base + j * l.inner];
             }
-    });
+            masked_softmax_row(xs.data(), ms.data(), ys.data(), l.n);
+            for (std::size_t j = 0; j < l.n; ++j) y.data()[base + j * l.inner] = ys[j];
+        }
+    return record("masked_softmax", std::move(y), {unread(x)}, [l](TensorImpl& y) { softmax_backward(l, y); });
 }
 
 // y = log_softmax(x)  =>  dx = dy - exp(y) * sum_j(dy_j)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <xsimd/xsimd.hpp>
 
 namespace tapegrad {
@@ -62,10 +63,31 @@ real vec_sum(const real* __restrict x, std::size_t n) {
 }  // namespace
 
 ExpRow vec_exp_row(const real* x, real* y, std::size_t n) {
+    if (n == 0) return {-std::numeric_limits<real>::infinity(), real(0)};
     const real m = vec_max(x, n);
     for (std::size_t i = 0; i < n; ++i) y[i] = x[i] - m;
     vec_exp(y, y, n);
     return {m, vec_sum(y, n)};
+}
+
+void masked_softmax_row(const real* x, const real* mask, real* y, std::size_t n) {
+    real m = -std::numeric_limits<real>::infinity();
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i)
+        if (mask[i] != 0) {
+            m = any ? std::max(m, x[i]) : x[i];
+            any = true;
+        }
+    if (!any) return std::fill(y, y + n, real(0));
+    for (std::size_t i = 0; i < n; ++i) y[i] = mask[i] != 0 ? x[i] - m : real(0);
+    vec_exp(y, y, n);
+    real sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (mask[i] == 0) y[i] = 0;  // exactly: left out of the sum and the result
+        sum += y[i];
+    }
+    const real inv = real(1) / sum;
+    for (std::size_t i = 0; i < n; ++i) y[i] *= inv;
 }
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE

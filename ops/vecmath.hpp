@@ -25,5 +25,12 @@ struct ExpRow {
 };
 ExpRow vec_exp_row(const real* x, real* y, std::size_t n);
 
+// A softmax row over the positions whose mask is nonzero: those get
+// exp(x - max) / sum, the rest exactly 0, whatever their scores (a masked
+// position is left out, not given a very negative score, which a large
+// enough score would outweigh). A row with every position masked is all
+// zeros. y may be x; n may be 0.
+void masked_softmax_row(const real* x, const real* mask, real* y, std::size_t n);
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

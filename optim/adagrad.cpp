@@ -7,7 +7,7 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace optim {
 
 Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions o)
-    : Optimizer(std::move(params), o.lr), o_(o), sum_(add_buffers("sum")) {}
+    : Optimizer(std::move(params), o.lr), o_(o), sum_(add_buffers("sum", /*nonnegative=*/true)) {}
 
 void Adagrad::step() {
     ++steps_;

@@ -7,7 +7,7 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace optim {
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o)
-    : Optimizer(std::move(params), o.lr), o_(o), m_(add_buffers("exp_avg")), v_(add_buffers("exp_avg_sq")) {
+    : Optimizer(std::move(params), o.lr), o_(o), m_(add_buffers("exp_avg")), v_(add_buffers("exp_avg_sq", /*nonnegative=*/true)) {
     if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1))
         fail<ValueError>("Adam: betas ({}, {}) must lie in [0, 1)", o.beta1, o.beta2);
 }

@@ -25,20 +25,28 @@ public:
     virtual void step() = 0;
     void zero_grad();
     real lr() const { return lr_; }
-    void set_lr(real lr) { lr_ = lr; }
+    void set_lr(real lr);  // finite and >= 0, as the constructor checks
     const std::vector<Tensor>& params() const { return params_; }
 
     // Everything step() depends on besides the parameters: "step", "lr" and
     // each per-parameter buffer, e.g. "exp_avg.0", "exp_avg.1", ...
     StateDict state() const;
-    // Restores state(); throws naming any entry that is missing or of the
-    // wrong shape.
+    // Restores state(): all or nothing. Throws, changing nothing, naming
+    // any entry that is missing, unexpected, of the wrong shape, or holds a
+    // value the constructor would refuse (a negative or non-finite rate, a
+    // step count that is not a whole number, NaN in a buffer, a negative
+    // mean square).
     void load_state(const StateDict& state);
+    // The checks of load_state alone (load_checkpoint runs every check of a
+    // checkpoint before changing anything).
+    void check_state(const StateDict& state) const;
 
 protected:
     // Registers a set of per-parameter buffers (zero, each of its parameter's
-    // shape) under `name`, so state()/load_state() carry it.
-    std::vector<Array>& add_buffers(const std::string& name);
+    // shape) under `name`, so state()/load_state() carry it. A loaded buffer
+    // must be finite, and >= 0 if `nonnegative` (a mean square, a sum of
+    // squares: a square root is taken of it).
+    std::vector<Array>& add_buffers(const std::string& name, bool nonnegative = false);
 
     // f(i, weights, gradient, k0, k1): update elements [k0, k1) of every
     // parameter i that has a gradient. A large parameter's range is shared
@@ -61,7 +69,12 @@ protected:
 
 private:
     // a deque: add_buffers hands out references that must stay valid
-    std::deque<std::pair<std::string, std::vector<Array>>> buffers_;
+    struct Buffers {
+        std::string name;
+        bool nonnegative;
+        std::vector<Array> arrays;
+    };
+    std::deque<Buffers> buffers_;
 };
 
 }  // namespace optim

@@ -7,7 +7,7 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace optim {
 
 RMSProp::RMSProp(std::vector<Tensor> params, RMSPropOptions o)
-    : Optimizer(std::move(params), o.lr), o_(o), square_avg_(add_buffers("square_avg")) {
+    : Optimizer(std::move(params), o.lr), o_(o), square_avg_(add_buffers("square_avg", /*nonnegative=*/true)) {
     if (!(o.alpha >= 0 && o.alpha < 1)) fail<ValueError>("RMSProp: alpha {} must lie in [0, 1)", o.alpha);
 }
 

@@ -721,6 +721,7 @@ void compute_deferred(TensorImpl& t) {  // called under deferred_mutex()
     t.requires_grad = R.requires_grad;
     t.label = std::move(R.label);
     t.value_read = R.value_read;
+    t.reads_inputs = R.reads_inputs;
     R.op = nullptr;
     t.deferred.store(nullptr, std::memory_order_release);
     delete p;

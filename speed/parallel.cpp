@@ -18,6 +18,8 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace {
 
+thread_local bool t_pool_worker = false;  // this thread is one of a pool's workers
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -139,6 +141,7 @@ private:
     }
 
     void work() {
+        t_pool_worker = true;
         std::uint32_t seen = 0;  // the last job this worker looked at
         for (;;) {
             std::uint32_t job = job_of(state_.load(std::memory_order_acquire));
@@ -187,26 +190,31 @@ private:
     std::condition_variable wake_;
 };
 
-// The process's pool, made on first use. At exit the holder joins the
-// workers; a tapegrad call from a later static destructor runs serially.
+// The process's pool, made on first use. Jobs hold it by shared_ptr, so
+// set_num_threads can swap in a new pool while other threads compute: the
+// old one is destroyed (its workers joined) when the last job running on it
+// returns. Workers never hold it (a part that calls run_parts runs serially,
+// below), so a pool is never destroyed from one of its own threads. At exit
+// the holder joins the workers; a tapegrad call from a later static
+// destructor runs serially.
 std::mutex pool_mutex;  // guards making and replacing the pool
-std::atomic<Pool*> pool_current{nullptr};
+std::shared_ptr<Pool> pool_current;  // read and swapped with std::atomic_load/store
 std::atomic<bool> pool_gone{false};
 struct PoolHolder {
-    std::unique_ptr<Pool> pool;
     ~PoolHolder() {
         pool_gone.store(true);
-        pool_current.store(nullptr);
+        std::atomic_store(&pool_current, std::shared_ptr<Pool>());
     }
 } pool_holder;
 
-Pool* pool() {
-    if (Pool* p = pool_current.load(std::memory_order_acquire)) return p;
-    if (pool_gone.load()) return nullptr;
+std::shared_ptr<Pool> pool() {
+    if (t_pool_worker || pool_gone.load(std::memory_order_acquire)) return nullptr;
+    if (auto p = std::atomic_load(&pool_current)) return p;
     std::lock_guard<std::mutex> lock(pool_mutex);
-    if (!pool_holder.pool) pool_holder.pool = std::make_unique<Pool>(threads_from_environment());
-    pool_current.store(pool_holder.pool.get(), std::memory_order_release);
-    return pool_holder.pool.get();
+    if (auto p = std::atomic_load(&pool_current)) return p;
+    auto p = std::make_shared<Pool>(threads_from_environment());
+    std::atomic_store(&pool_current, p);
+    return p;
 }
 
 }  // namespace
@@ -214,23 +222,22 @@ Pool* pool() {
 std::size_t default_num_threads() { return threads_from_environment(); }
 
 std::size_t num_threads() {
-    Pool* p = pool();
+    auto p = pool();
     return p ? p->threads() : 1;
 }
 
 void set_num_threads(std::size_t n) {
     if (n < 1 || n > 1024) fail<ValueError>("set_num_threads: {} is not a thread count (1 to 1024)", n);
     if (num_threads() == n || pool_gone.load()) return;
+    auto fresh = std::make_shared<Pool>(n);
     std::lock_guard<std::mutex> lock(pool_mutex);
-    pool_current.store(nullptr);
-    pool_holder.pool.reset();  // joins the old workers before the new ones start
-    pool_holder.pool = std::make_unique<Pool>(n);
-    pool_current.store(pool_holder.pool.get(), std::memory_order_release);
+    std::atomic_store(&pool_current, std::move(fresh));  // the old pool goes with its last job
 }
 
 namespace detail {
 void run_parts(std::size_t parts, PartFn fn, void* ctx) {
-    if (Pool* p = pool()) return p->run(parts, fn, ctx);
+    if (parts > 1)
+        if (auto p = pool()) return p->run(parts, fn, ctx);
     for (std::size_t part = 0; part < parts; ++part) fn(ctx, part);
 }
 }  // namespace detail

@@ -23,8 +23,8 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 std::size_t num_threads();
 // What the environment asks for (TAPEGRAD_NUM_THREADS, ...), else the cores.
 std::size_t default_num_threads();
-// Sets it (n >= 1; values above the core count are allowed). Not to be
-// called while another thread is inside a tapegrad operation.
+// Sets it (n >= 1; values above the core count are allowed) for the whole
+// process. Safe at any time: jobs already running finish on the old pool.
 void set_num_threads(std::size_t n);
 
 namespace detail {

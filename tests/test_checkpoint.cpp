@@ -2,8 +2,15 @@
 // not fit, and damaged files.
 #include <unistd.h>
 
+#include <sys/resource.h>
+
+#include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
+#include <thread>
 
 #include "helpers.hpp"
 
@@ -139,10 +146,55 @@ TEST_CASE("damaged files give clear errors, never a crash", "[checkpoint][errors
 TEST_CASE("an interrupted save leaves the previous checkpoint intact", "[checkpoint]") {
     TempDir d;
     save_npz(d.file("c.npz"), {{"w", Array(real(1))}});
-    // a save that cannot complete (its temporary file cannot be created)
-    fs::create_directories(d.file("c.npz.tmp." + std::to_string(::getpid())));
-    CHECK_THROWS_AS(save_npz(d.file("c.npz"), {{"w", Array(real(2))}}), Error);
+    // a save that cannot complete: files may not grow past 4 KiB
+    // (RLIMIT_FSIZE holds for root too, where permissions would not)
+    ::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    ::getrlimit(RLIMIT_FSIZE, &saved);
+    rlimit small = saved;
+    small.rlim_cur = 4096;
+    ::setrlimit(RLIMIT_FSIZE, &small);
+    const Array big = xt::ones<real>({100000});
+    CHECK_THROWS_AS(save_npz(d.file("c.npz"), {{"w", big}}), Error);
+    ::setrlimit(RLIMIT_FSIZE, &saved);
     CHECK(load_npz(d.file("c.npz")).at("w").data()[0] == 1);
+    // and the failed save's temporary file is gone
+    std::size_t files = 0;
+    for (const auto& e : fs::directory_iterator(d.path)) files += e.is_regular_file();
+    CHECK(files == 1);
+}
+
+TEST_CASE("saves to one path from several threads: every read sees a complete checkpoint", "[checkpoint]") {
+    TempDir d;
+    const std::string path = d.file("c.npz");
+    save_npz(path, {{"w", xt::zeros<real>({1000})}});
+    std::atomic<bool> stop{false};
+    std::atomic<int> failures{0};
+    auto writer = [&](real v) {
+        for (int i = 0; i < 30; ++i) try {
+                save_npz(path, {{"w", Array(xt::zeros<real>({1000}) + v)}});
+            } catch (const Error&) {
+                ++failures;
+            }
+    };
+    std::thread reader([&] {
+        while (!stop.load()) try {
+                const Array w = load_npz(path).at("w");
+                // all of one save: every element the same
+                if (w.size() != 1000 || xt::amax(w)() != xt::amin(w)()) ++failures;
+            } catch (const Error&) {
+                ++failures;
+            }
+    });
+    std::thread a(writer, real(1)), b(writer, real(2));
+    a.join();
+    b.join();
+    stop = true;
+    reader.join();
+    CHECK(failures.load() == 0);
+    std::size_t files = 0;
+    for (const auto& e : fs::directory_iterator(d.path)) files += e.is_regular_file();
+    CHECK(files == 1);  // no temporary left behind
 }
 
 TEST_CASE("weights exported from PyTorch with np.savez (zip64 entries) load by name", "[checkpoint]") {
@@ -150,4 +202,177 @@ TEST_CASE("weights exported from PyTorch with np.savez (zip64 entries) load by n
     CHECK(f.at("lin.weight").shape() == make_shape({3, 4}));
     CHECK(f.at("ids").shape() == make_shape({2, 3}));  // int64 array
     CHECK(f.at("ids")(0, 2) == 6);
+}
+
+namespace {
+// A model that draws from generators while training: dropout between two
+// LSTM layers and before the output, and its data sampled from `data`.
+struct DropoutModel : Module {
+    Embedding emb;
+    LSTM lstm;
+    Dropout drop;
+    Linear out;
+    explicit DropoutModel(Generator& g)
+        : emb(6, 3, -1, g), lstm(3, 8, {2, false, false, 0.5, 11}, false, g), drop(0.3, 12), out(8, 6, true, g) {
+        register_module("emb", emb);
+        register_module("lstm", lstm);
+        register_module("drop", drop);
+        register_module("out", out);
+    }
+};
+
+void train_dropout(DropoutModel& m, Optimizer& opt, Generator& data, int steps) {
+    for (int s = 0; s < steps; ++s) {
+        IndexArray x = IndexArray::from_shape({4, 2}), y = IndexArray::from_shape({4, 2});
+        for (auto& v : x) v = Index(data.next() % 6);
+        for (auto& v : y) v = Index(data.next() % 6);
+        Tensor noise = randn(make_shape({4, 2, 6}));  // the default generator, too
+        opt.zero_grad();
+        (cross_entropy(m.out(m.drop(m.lstm.forward(m.emb(x)).output)) + real(0.01) * noise, y)).backward();
+        opt.step();
+    }
+}
+
+std::vector<Array> values_of(const Module& m) {
+    std::vector<Array> v;
+    for (const auto& [n, p] : m.named_parameters()) v.push_back(p.value());
+    return v;
+}
+}  // namespace
+
+TEST_CASE("exact resume with dropout: every generator the run draws from is in the checkpoint", "[checkpoint]") {
+    TempDir d;
+    Generator g1(5), g2(5), g3(77), data_s(3), data_f(3), data_r(1234);
+    DropoutModel straight(g1), first(g2), resumed(g3);
+    Adam opt_s(straight.parameters()), opt_f(first.parameters()), opt_r(resumed.parameters());
+    manual_seed(42);
+    train_dropout(straight, opt_s, data_s, 6);
+    manual_seed(42);
+    train_dropout(first, opt_f, data_f, 3);
+    save_checkpoint(d.file("ckpt.npz"), first, &opt_f, {{"data", &data_f}});
+    manual_seed(999);  // a fresh process would have drawn other numbers
+    load_checkpoint(d.file("ckpt.npz"), resumed, &opt_r, {{"data", &data_r}});
+    train_dropout(resumed, opt_r, data_r, 3);
+    const auto vs = values_of(straight), vr = values_of(resumed);
+    for (std::size_t i = 0; i < vs.size(); ++i) CHECK(close(vr[i], vs[i], 0));  // bit-identical
+    // the generators the checkpoint carries, by name
+    const NamedArrays f = load_npz(d.file("ckpt.npz"));
+    for (const char* k : {"rng/default", "rng/data", "rng/model.lstm.dropout_generator", "rng/model.drop.generator"})
+        CHECK(f.count(k) == 1);
+    // a generator the checkpoint has but the program does not pass is named
+    DropoutModel other(g3);
+    Adam opt_o(other.parameters());
+    require_throws_with<ValueError>([&] { load_checkpoint(d.file("ckpt.npz"), other, &opt_o); }, {"rng/data"});
+}
+
+TEST_CASE("a generator's state round-trips, and a damaged state is refused", "[checkpoint][errors]") {
+    Generator g(17);
+    for (int i = 0; i < 500; ++i) g.next();  // mid-block position
+    Generator h = Generator::from_state(g.state(), "test");
+    for (int i = 0; i < 1000; ++i) REQUIRE(g.next() == h.next());
+    Array s = g.state();
+    require_throws_with<ValueError>([&] { Generator::from_state(Array::from_shape({3, 4}), "x"); }, {"x", "[313, 4]"});
+    Array bad = s;
+    bad(5, 1) = real(0.5);
+    require_throws_with<ValueError>([&] { Generator::from_state(bad, "x"); }, {"x", "(5, 1)", "16-bit"});
+    bad = s;
+    bad(312, 0) = 400;  // a position past the state's end
+    require_throws_with<ValueError>([&] { Generator::from_state(bad, "x"); }, {"x", "position 400"});
+}
+
+TEST_CASE("a load that fails changes nothing: every entry dropped or damaged in turn", "[checkpoint][errors]") {
+    TempDir d;
+    Generator g1(5), g2(9), data(3), data2(4);
+    DropoutModel src(g1), dst(g2);
+    Adam opt_src(src.parameters()), opt_dst(dst.parameters());
+    train_dropout(src, opt_src, data, 2);
+    train_dropout(dst, opt_dst, data2, 1);
+    save_checkpoint(d.file("good.npz"), src, &opt_src, {{"data", &data}});
+    save_checkpoint(d.file("dst.npz"), dst, &opt_dst, {{"data", &data2}});  // dst as it is, to go back to
+    const NamedArrays good = load_npz(d.file("good.npz")), before = load_npz(d.file("dst.npz"));
+    // everything dst's checkpoint would hold now
+    auto now = [&] {
+        save_checkpoint(d.file("now.npz"), dst, &opt_dst, {{"data", &data2}});
+        return load_npz(d.file("now.npz"));
+    };
+    auto same = [](const NamedArrays& a, const NamedArrays& b) {
+        if (a.size() != b.size()) return false;
+        for (const auto& [k, v] : a)
+            if (!b.count(k) || v.shape() != b.at(k).shape() ||
+                !std::equal(v.begin(), v.end(), b.at(k).begin(), [](real x, real y) { return x == y || (x != x && y != y); }))
+                return false;
+        return true;
+    };
+    const std::vector<std::pair<const char*, std::function<void(Array&)>>> damages = {
+        {"reshaped", [](Array& a) { a = Array(xt::zeros<real>({a.size() + 1})); }},
+        {"NaN", [](Array& a) { a.data()[a.size() - 1] = std::numeric_limits<real>::quiet_NaN(); }},
+        {"-1", [](Array& a) { a.data()[0] = -1; }},
+        {"0.5", [](Array& a) { a.data()[0] = real(0.5); }},
+    };
+    for (const auto& [key, value] : good) {
+        INFO(key);
+        NamedArrays dropped = good;
+        dropped.erase(key);
+        save_npz(d.file("bad.npz"), dropped);
+        CHECK_THROWS_AS(load_checkpoint(d.file("bad.npz"), dst, &opt_dst, {{"data", &data2}}), ValueError);
+        REQUIRE(same(now(), before));
+        for (const auto& [what, damage] : damages) {
+            INFO(what);
+            NamedArrays damaged = good;
+            damage(damaged.at(key));
+            save_npz(d.file("bad.npz"), damaged);
+            bool refused = false;
+            try {
+                load_checkpoint(d.file("bad.npz"), dst, &opt_dst, {{"data", &data2}});
+            } catch (const ValueError&) {
+                refused = true;
+            }
+            if (refused) {
+                REQUIRE(same(now(), before));  // all ...
+            } else {
+                REQUIRE(same(now(), damaged));  // ... or nothing
+                load_checkpoint(d.file("dst.npz"), dst, &opt_dst, {{"data", &data2}});
+            }
+            // what is never a legal value: a wrong shape; NaN or a fraction in a step count or a generator
+            const bool must_refuse = std::string(what) == "reshaped" ||
+                                     (key.rfind("model/", 0) != 0 && std::string(what) == "NaN") ||
+                                     key.rfind("rng/", 0) == 0 || key == "optim/step";
+            if (must_refuse) CHECK(refused);
+        }
+    }
+}
+
+TEST_CASE("optimizer state from a file is checked as the constructor checks its arguments", "[optim][errors]") {
+    Generator g(1);
+    Linear lin(3, 2, true, g);
+    Adam adam(lin.parameters());
+    const StateDict good = adam.state();
+    auto with = [&](const std::string& key, Array v) {
+        StateDict s = good;
+        s[key] = std::move(v);
+        return s;
+    };
+    const real nan = std::numeric_limits<real>::quiet_NaN(), inf = std::numeric_limits<real>::infinity();
+    require_throws_with<ValueError>([&] { adam.load_state(with("step", Array::from_shape({0}))); },
+                                    {"load_state", "'step'", "[0]", "single number"});
+    require_throws_with<ValueError>([&] { adam.load_state(with("lr", xt::ones<real>({2}))); }, {"'lr'", "[2]"});
+    for (real bad : {real(-1), nan, inf})
+        require_throws_with<ValueError>([&] { adam.load_state(with("lr", Array(bad))); }, {"learning rate"});
+    for (real bad : {real(-1), real(1.5), nan, real(1e30)})
+        require_throws_with<ValueError>([&] { adam.load_state(with("step", Array(bad))); }, {"step", "whole number"});
+    Array sq = good.at("exp_avg_sq.0");
+    sq(0, 0) = -1;
+    require_throws_with<ValueError>([&] { adam.load_state(with("exp_avg_sq.0", sq)); },
+                                    {"'exp_avg_sq.0'", "-1", ">= 0"});
+    Array m = good.at("exp_avg.1");
+    m(1) = inf;
+    require_throws_with<ValueError>([&] { adam.load_state(with("exp_avg.1", m)); }, {"'exp_avg.1'", "finite"});
+    require_throws_with<ValueError>([&] { adam.load_state(with("momentum.0", Array(real(0)))); },
+                                    {"unexpected entry 'momentum.0'"});
+    // the same checks as the constructor's
+    require_throws_with<ValueError>([&] { Adam(lin.parameters(), {nan}); }, {"learning rate"});
+    require_throws_with<ValueError>([&] { adam.set_lr(-2); }, {"learning rate"});
+    // and nothing above changed the state
+    const StateDict now = adam.state();
+    for (const auto& [k, v] : good) CHECK(close(now.at(k), v, 0));
 }

@@ -236,6 +236,15 @@ TEST_CASE("gradcheck: softmax and log_softmax along every axis", "[gradcheck]") 
     }
 }
 
+TEST_CASE("gradcheck: masked_softmax along every axis, a fully masked lane included", "[gradcheck]") {
+    Tensor a = rnd({3, 4, 2}, 82, -3, 3);
+    Tensor mask = Tensor::zeros(make_shape({3, 4, 2}));
+    for (std::size_t k = 0; k < mask.numel(); ++k) mask.mutable_value().data()[k] = real(k % 3 != 1);
+    for (std::size_t j = 0; j < 4; ++j) mask.mutable_value()(0, j, 0) = 0;  // lane (0, :, 0) along axis 1
+    for (std::ptrdiff_t axis : {0, 1, 2})
+        CHECK_GRADS([=](const V& in) { return masked_softmax(in[0], mask, axis); }, a);
+}
+
 TEST_CASE("gradcheck: attention_weights and attention_context with and without a mask", "[gradcheck]") {
     // K = 5 runs only the tail of the dot products, K = 37 the 16-lane part too
     for (std::size_t K : {5, 37}) {

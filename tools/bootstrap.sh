@@ -52,10 +52,12 @@ else
   # (training runs with thresholds are left to the optimised build: the same
   # code, but minutes long unoptimised; their smoke runs stay in)
   ctest --test-dir build-san --output-on-failure -j"$jobs" -E "^install" -LE slow
-  # ... the thread pool under ThreadSanitizer (a build of its own) ...
-  cmake -S tests/tsan -B build-tsan > /dev/null
-  cmake --build build-tsan -j"$jobs"
-  ctest --test-dir build-tsan --output-on-failure
+  # ... the thread pool, and training threads while the process-wide
+  # switches flip, under ThreadSanitizer (a build of its own) ...
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_TSAN=ON -DTAPEGRAD_BUILD_TESTS=OFF \
+    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
+  cmake --build build-tsan -j"$jobs" --target pool_stress switch_stress
+  ctest --test-dir build-tsan --output-on-failure -R "^tsan"
   # ... and the libFuzzer targets for a bounded time each (clang).
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_FUZZ=ON -DTAPEGRAD_BUILD_TESTS=OFF \
     -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
