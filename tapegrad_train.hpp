@@ -5,10 +5,10 @@
 // Link tapegrad::tapegrad_train (or _f64); it brings <tapegrad.hpp> along.
 
 #include "tapegrad.hpp"
-#include "train/args.hpp"
 #include "train/batch.hpp"
 #include "train/beam_search.hpp"
 #include "train/corpus.hpp"
+#include "train/flags.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
 #include "train/seq2seq.hpp"

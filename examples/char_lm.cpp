@@ -28,7 +28,7 @@ struct CharLM : nn::Module {
         if (cell == "rnn") rnn = std::make_unique<nn::RNN>(E, H, o, nn::Nonlinearity::Tanh, g);
         else if (cell == "lstm") rnn = std::make_unique<nn::LSTM>(E, H, o, true, g);
         else if (cell == "gru") rnn = std::make_unique<nn::GRU>(E, H, o, g);
-        else fail<ValueError>("char_lm: --cell must be rnn, lstm or gru, not '{}'", cell);
+        else fail<ValueError>("--cell must be rnn, lstm or gru, not '{}'", cell);
         register_module("emb", emb);
         register_module("rnn", *rnn);
         register_module("out", out);
@@ -157,98 +157,98 @@ int hello_toy(long steps, long seed) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
-    train::Args args(argc, argv, "Character-level language model (RNN, LSTM or GRU) with truncated BPTT.");
-    const std::string data = args.get("data", "", "text file to train on (default: the \"hello\" toy)");
-    const std::string cell = args.get("cell", "lstm", "rnn, lstm or gru");
-    const long hidden = args.get("hidden", 256L, "hidden size");
-    const long layers = args.get("layers", 1L, "stacked layers");
-    const double drop = args.get("dropout", 0.0, "dropout between layers");
-    const long embed = args.get("embed", 64L, "character embedding size");
-    const long T = args.get("bptt", 64L, "truncated BPTT length");
-    const long B = args.get("batch", 32L, "parallel streams");
-    const long steps = args.get("steps", 1000L, "training steps");
-    const double lr = args.get("lr", 2e-3, "Adam learning rate");
-    const double clip = args.get("clip", 5.0, "clip the global gradient norm to this");
-    const double temperature = args.get("temperature", 0.8, "sampling temperature");
-    const long sample_len = args.get("sample", 300L, "characters to sample at the end");
-    const long eval_every = args.get("eval-every", 200L, "validation every N steps");
-    const long seed = args.get("seed", 1L, "random seed");
-    const std::string out_dir = args.get("out", "runs/char_lm", "directory for checkpoint and vocabulary");
-    const bool resume = args.flag("resume", "continue from the checkpoint in --out");
-    const double require_pp = args.get("require-perplexity", 0.0, "exit 1 unless validation perplexity is below this");
-    args.done();
-    if (hidden <= 0 || layers <= 0 || embed <= 0 || T <= 0 || B <= 0 || steps < 0 || eval_every <= 0) {
-        fmt::print(stderr, "char_lm: sizes, --steps and --eval-every must be positive\n");
-        return 2;
+int run(int argc, char** argv) {
+    CLI::App app{"Character-level language model (RNN, LSTM or GRU) with truncated BPTT.", "char_lm"};
+    app.option_defaults()->always_capture_default();
+    std::string data, cell = "lstm", out_dir = "runs/char_lm";
+    long hidden = 256, layers = 1, embed = 64, T = 64, B = 32, steps = 1000, sample_len = 300, eval_every = 200,
+         seed = 1;
+    double drop = 0, lr = 2e-3, clip = 5, temperature = 0.8, require_pp = 0;
+    bool resume = false;
+    app.add_option("--data", data, "text file to train on (default: the \"hello\" toy)");
+    app.add_option("--cell", cell, "recurrent cell")->check(CLI::IsMember({"rnn", "lstm", "gru"}));
+    app.add_option("--hidden", hidden, "hidden size")->check(CLI::Range(1L, 16384L));
+    app.add_option("--layers", layers, "stacked layers")->check(CLI::Range(1L, 64L));
+    app.add_option("--dropout", drop, "dropout between layers")->check(train::real_below(0, 1));
+    app.add_option("--embed", embed, "character embedding size")->check(CLI::Range(1L, 16384L));
+    app.add_option("--bptt", T, "truncated BPTT length")->check(CLI::Range(1L, 100000L));
+    app.add_option("--batch", B, "parallel streams")->check(CLI::Range(1L, 100000L));
+    app.add_option("--steps", steps, "training steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
+    app.add_option("--clip", clip, "clip the global gradient norm to this")->check(train::Positive);
+    app.add_option("--temperature", temperature, "sampling temperature")->check(train::real_range(0.01, 100));
+    app.add_option("--sample", sample_len, "characters to sample at the end")->check(CLI::Range(0L, 1000000L));
+    app.add_option("--eval-every", eval_every, "validation every N steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
+    app.add_option("--out", out_dir, "directory for checkpoint and vocabulary")->check(train::OutputDir);
+    app.add_flag("--resume", resume, "continue from the checkpoint in --out");
+    app.add_option("--require-perplexity", require_pp, "exit 1 unless validation perplexity is below this")
+        ->check(train::real_range(0, 1e9));
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
+    if (data.empty()) return hello_toy(steps < 1000 ? steps : 300, seed);
+
+    const std::string text = train::load_text(data);
+    std::set<char> chars(text.begin(), text.end());
+    const train::Vocab v = train::Vocab::characters(std::string(chars.begin(), chars.end()));
+    std::vector<Index> ids = v.encode(text);
+    const std::size_t n_val = std::max<std::size_t>(ids.size() / 10, 2);
+    if (ids.size() < n_val + std::size_t(B) * (std::size_t(T) + 1))
+        fail<ValueError>("{}: {} characters are too few for {} streams of {}", data, ids.size(), B, T);
+    const std::vector<Index> val(ids.end() - long(n_val), ids.end());
+    ids.resize(ids.size() - n_val);
+    fmt::print("{}: {} characters, vocabulary {}, {} for validation\n", data, text.size(), v.size(), n_val);
+
+    Generator g(static_cast<std::uint64_t>(seed));
+    nn::RecurrentOptions o;
+    o.num_layers = std::size_t(layers);
+    o.dropout = static_cast<real>(drop);
+    o.seed = std::uint64_t(seed);
+    CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
+    optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
+    std::filesystem::create_directories(out_dir);
+    const std::string ckpt = out_dir + "/checkpoint.npz", vocab_file = out_dir + "/vocab.txt";
+    if (resume) {
+        const train::Vocab saved = train::Vocab::load(vocab_file);
+        if (saved.size() != v.size())
+            fail<ValueError>("{} has {} tokens, the data needs {}: a checkpoint of another model?",
+                             vocab_file, saved.size(), v.size());
+        nn::load_checkpoint(ckpt, model, &opt);
+        fmt::print("resumed from {}\n", ckpt);
     }
-    try {
-        if (data.empty()) return hello_toy(steps < 1000 ? steps : 300, seed);
+    v.save(vocab_file);
+    fmt::print("model: {} {}x{} ({} parameters)\n", cell, layers, hidden, model.num_parameters());
 
-        const std::string text = train::load_text(data);
-        std::set<char> chars(text.begin(), text.end());
-        const train::Vocab v = train::Vocab::characters(std::string(chars.begin(), chars.end()));
-        std::vector<Index> ids = v.encode(text);
-        const std::size_t n_val = std::max<std::size_t>(ids.size() / 10, 2);
-        if (ids.size() < n_val + std::size_t(B) * (std::size_t(T) + 1))
-            fail<ValueError>("char_lm: {}: {} characters are too few for {} streams of {}", data, ids.size(), B, T);
-        const std::vector<Index> val(ids.end() - long(n_val), ids.end());
-        ids.resize(ids.size() - n_val);
-        fmt::print("{}: {} characters, vocabulary {}, {} for validation\n", data, text.size(), v.size(), n_val);
-
-        Generator g(static_cast<std::uint64_t>(seed));
-        nn::RecurrentOptions o;
-        o.num_layers = std::size_t(layers);
-        o.dropout = static_cast<real>(drop);
-        o.seed = std::uint64_t(seed);
-        CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
-        optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
-        std::filesystem::create_directories(out_dir);
-        const std::string ckpt = out_dir + "/checkpoint.npz", vocab_file = out_dir + "/vocab.txt";
-        if (resume) {
-            const train::Vocab saved = train::Vocab::load(vocab_file);
-            if (saved.size() != v.size())
-                fail<ValueError>("char_lm: {} has {} tokens, the data needs {}: a checkpoint of another model?",
-                                 vocab_file, saved.size(), v.size());
-            nn::load_checkpoint(ckpt, model, &opt);
-            fmt::print("resumed from {}\n", ckpt);
+    train::Progress progress(std::size_t(steps), "train", 100);
+    auto state = model.zero_state(std::size_t(B));
+    double pp = 0;
+    const std::size_t stream = (ids.size() - 1) / std::size_t(B);
+    for (long s = 1; s <= steps; ++s) {
+        const std::size_t t0 = (std::size_t(s - 1) * std::size_t(T)) % stream;
+        if (t0 < std::size_t(T)) state = model.zero_state(std::size_t(B));  // a new pass over the streams
+        auto [x, y] = window(ids, std::size_t(B), std::size_t(T), t0);
+        detach(state);  // truncated BPTT: keep the context, cut the gradient
+        opt.zero_grad();
+        Tensor loss = cross_entropy(model.forward(x, state), y);
+        loss.backward();
+        optim::clip_grad_norm(model.parameters(), clip);
+        opt.step();
+        progress.update(std::size_t(s), loss.item(), std::size_t(T * B));
+        if (s % eval_every == 0 || s == steps) {
+            pp = validation_perplexity(model, val, std::size_t(T));
+            progress.message(fmt::format("step {:5d}  validation perplexity {:.3f}", s, pp));
+            nn::save_checkpoint(ckpt, model, &opt);
         }
-        v.save(vocab_file);
-        fmt::print("model: {} {}x{} ({} parameters)\n", cell, layers, hidden, model.num_parameters());
-
-        train::Progress progress(std::size_t(steps), "train", 100);
-        auto state = model.zero_state(std::size_t(B));
-        double pp = 0;
-        const std::size_t stream = (ids.size() - 1) / std::size_t(B);
-        for (long s = 1; s <= steps; ++s) {
-            const std::size_t t0 = (std::size_t(s - 1) * std::size_t(T)) % stream;
-            if (t0 < std::size_t(T)) state = model.zero_state(std::size_t(B));  // a new pass over the streams
-            auto [x, y] = window(ids, std::size_t(B), std::size_t(T), t0);
-            detach(state);  // truncated BPTT: keep the context, cut the gradient
-            opt.zero_grad();
-            Tensor loss = cross_entropy(model.forward(x, state), y);
-            loss.backward();
-            optim::clip_grad_norm(model.parameters(), clip);
-            opt.step();
-            progress.update(std::size_t(s), loss.item(), std::size_t(T * B));
-            if (s % eval_every == 0 || s == steps) {
-                pp = validation_perplexity(model, val, std::size_t(T));
-                progress.message(fmt::format("step {:5d}  validation perplexity {:.3f}", s, pp));
-                nn::save_checkpoint(ckpt, model, &opt);
-            }
-        }
-        progress.finish();
-        Generator sg(static_cast<std::uint64_t>(seed) + 7);
-        fmt::print("\nsample (temperature {}):\n{}\n\n", temperature,
-                   sample(model, v, text.substr(0, 1), std::size_t(sample_len), temperature, sg));
-        fmt::print("validation perplexity {:.3f} after {} steps ({:.0f} s)\n", pp, steps, progress.seconds());
-        if (require_pp > 0 && !(pp < require_pp)) {
-            fmt::print(stderr, "char_lm: perplexity {:.3f} is not below {:.3f}\n", pp, require_pp);
-            return 1;
-        }
-        return 0;
-    } catch (const Error& e) {
-        fmt::print(stderr, "char_lm: {}\n", e.what());
+    }
+    progress.finish();
+    Generator sg(static_cast<std::uint64_t>(seed) + 7);
+    fmt::print("\nsample (temperature {}):\n{}\n\n", temperature,
+               sample(model, v, text.substr(0, 1), std::size_t(sample_len), temperature, sg));
+    fmt::print("validation perplexity {:.3f} after {} steps ({:.0f} s)\n", pp, steps, progress.seconds());
+    if (require_pp > 0 && !(pp < require_pp)) {
+        fmt::print(stderr, "char_lm: perplexity {:.3f} is not below {:.3f}\n", pp, require_pp);
         return 1;
     }
+    return 0;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("char_lm", run, argc, argv); }

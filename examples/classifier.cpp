@@ -87,25 +87,29 @@ train::PaddedBatch encode(const std::vector<Example>& ex, const train::Vocab& v,
 }
 }  // namespace
 
-int main(int argc, char** argv) {
-    train::Args args(argc, argv, "Sentence classification with a bidirectional LSTM: final state or attention pooling.");
-    const std::string pool = args.get("pool", "attention", "last or attention");
-    const long steps = args.get("steps", 400L, "training steps");
-    const long batch = args.get("batch", 32L, "sentences per batch");
-    const long seed = args.get("seed", 1L, "random seed");
-    const double require = args.get("require-accuracy", 0.0, "exit 1 unless held-out accuracy reaches this");
-    const std::string out_dir = args.get("out", "runs/classifier", "directory for the checkpoint");
-    const bool resume = args.flag("resume", "continue from the checkpoint in --out");
-    args.done();
-    if (pool != "last" && pool != "attention") {
-        fmt::print(stderr, "classifier: --pool must be last or attention, not '{}'\n", pool);
-        return 2;
-    }
+int run(int argc, char** argv) {
+    CLI::App app{"Sentence classification with a bidirectional LSTM: final state or attention pooling.", "classifier"};
+    app.option_defaults()->always_capture_default();
+    std::string pool = "attention", out_dir = "runs/classifier";
+    long steps = 400, batch = 32, seed = 1;
+    double require = 0;
+    bool resume = false;
+    app.add_option("--pool", pool, "how the states become one vector")->check(CLI::IsMember({"last", "attention"}));
+    app.add_option("--steps", steps, "training steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--batch", batch, "sentences per batch")->check(CLI::Range(1L, 100000L));
+    app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
+    app.add_option("--require-accuracy", require, "exit 1 unless held-out accuracy reaches this")
+        ->check(train::real_range(0, 1));
+    app.add_option("--out", out_dir, "directory for the checkpoint")->check(train::OutputDir);
+    app.add_flag("--resume", resume, "continue from the checkpoint in --out");
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
     std::string all;
     for (const auto* list : {&kPositive, &kNegative, &kFiller})
         for (const auto& w : *list) all += w + " ";
     const train::Vocab v = train::Vocab::words(all + "not");
-    std::mt19937_64 rng(static_cast<std::uint64_t>(seed)), test_rng(static_cast<std::uint64_t>(seed) + 99);
+    // the training data's generator goes into the checkpoint: a resumed run draws the sentences it would have
+    Generator data_gen(static_cast<std::uint64_t>(seed));
+    std::mt19937_64 test_rng(static_cast<std::uint64_t>(seed) + 99);
     std::vector<Example> test;
     for (int i = 0; i < 1000; ++i) test.push_back(make_example(test_rng));
 
@@ -114,19 +118,15 @@ int main(int argc, char** argv) {
     optim::Adam opt(model.parameters(), optim::AdamOptions{real(3e-3)});
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint-" + pool + ".npz";
+    const nn::Generators generators{{"data", &data_gen}};
     if (resume) {
-        try {
-            nn::load_checkpoint(ckpt, model, &opt);
-        } catch (const Error& e) {
-            fmt::print(stderr, "classifier: cannot resume: {}\n", e.what());
-            return 1;
-        }
+        nn::load_checkpoint(ckpt, model, &opt, generators);
         fmt::print("resumed from {}\n", ckpt);
     }
     train::Progress progress(std::size_t(steps), "train", 100);
     for (long s = 1; s <= steps; ++s) {
         std::vector<Example> ex;
-        for (long i = 0; i < batch; ++i) ex.push_back(make_example(rng));
+        for (long i = 0; i < batch; ++i) ex.push_back(make_example(data_gen.engine()));
         IndexArray labels;
         train::PaddedBatch b = encode(ex, v, labels);
         opt.zero_grad();
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
         progress.update(std::size_t(s), loss.item(), tokens);
     }
     progress.finish();
-    nn::save_checkpoint(ckpt, model, &opt);
+    nn::save_checkpoint(ckpt, model, &opt, generators);
 
     NoGradGuard ng;
     model.eval();
@@ -162,3 +162,5 @@ int main(int argc, char** argv) {
     fmt::print("held-out accuracy ({} pooling): {:.1f}% of {} sentences\n", pool, 100 * acc, test.size());
     return acc >= require ? 0 : 1;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("classifier", run, argc, argv); }

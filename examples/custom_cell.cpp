@@ -88,10 +88,12 @@ std::pair<double, double> fit(Model& m, int steps) {  // final smoothed loss, ms
 }
 }  // namespace
 
-int main(int argc, char** argv) {
-    train::Args args(argc, argv, "A new recurrent cell in ten lines: gradcheck, training and timing.");
-    const long steps = args.get("steps", 300L, "training steps for each model");
-    args.done();
+int run(int argc, char** argv) {
+    CLI::App app{"A new recurrent cell in ten lines: gradcheck, training and timing.", "custom_cell"};
+    app.option_defaults()->always_capture_default();
+    long steps = 300;
+    app.add_option("--steps", steps, "training steps for each model")->check(CLI::Range(1L, train::kMaxCount));
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
     Generator g(1);
 
     // (1) gradcheck of a 2-layer bidirectional stack of the new cell over a padded batch
@@ -149,3 +151,5 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", ok ? "the new cell is correct and learns" : "a check failed");
     return ok ? 0 : 1;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("custom_cell", run, argc, argv); }

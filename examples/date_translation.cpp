@@ -6,9 +6,8 @@
 //   date_translation                     # train, evaluate, write runs/date_translation/
 //   date_translation --steps 300 --require-accuracy 0.9    # a reduced run
 //   date_translation --resume            # continue from the saved checkpoint
-#include <sys/stat.h>
-
 #include <cmath>
+#include <filesystem>
 #include <fmt/core.h>
 #include <tapegrad_train.hpp>
 
@@ -48,26 +47,31 @@ double exact_match(train::Seq2Seq& model, const std::vector<dates::Pair>& test, 
 }
 }  // namespace
 
-int main(int argc, char** argv) {
-    train::Args args(argc, argv, "Seq2seq with attention: human-written dates -> ISO dates, trained from scratch.");
-    const long steps = args.get("steps", 600L, "training steps (batches)");
-    const long batch = args.get("batch", 64L, "sentences per batch");
-    const double lr = args.get("lr", 3e-3, "Adam learning rate");
-    const long seed = args.get("seed", 1L, "random seed (data, initialisation)");
-    const long eval_every = args.get("eval-every", 200L, "evaluate on the held-out set every N steps");
-    const long beam_width = args.get("beam", 5L, "beam width for beam-search decoding");
-    const std::string out_dir = args.get("out", "runs/date_translation", "directory for checkpoint and pictures");
-    const double require = args.get("require-accuracy", 0.0, "exit 1 unless held-out exact match reaches this");
-    const bool resume = args.flag("resume", "continue from the checkpoint in --out");
-    args.done();
-    if (steps < 0 || batch <= 0 || eval_every <= 0 || beam_width <= 0) {
-        fmt::print(stderr, "date_translation: --steps, --batch, --eval-every and --beam must be positive\n");
-        return 2;
-    }
+int run(int argc, char** argv) {
+    CLI::App app{"Seq2seq with attention: human-written dates -> ISO dates, trained from scratch.", "date_translation"};
+    app.option_defaults()->always_capture_default();
+    long steps = 600, batch = 64, seed = 1, eval_every = 200, beam_width = 5;
+    double lr = 3e-3, require = 0;
+    std::string out_dir = "runs/date_translation";
+    bool resume = false;
+    app.add_option("--steps", steps, "training steps (batches)")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--batch", batch, "sentences per batch")->check(CLI::Range(1L, 100000L));
+    app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
+    app.add_option("--seed", seed, "random seed (data, initialisation)")->check(CLI::Range(0L, train::kMaxCount));
+    app.add_option("--eval-every", eval_every, "evaluate on the held-out set every N steps")
+        ->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--beam", beam_width, "beam width for beam-search decoding")->check(CLI::Range(1L, 1000L));
+    app.add_option("--out", out_dir, "directory for checkpoint and pictures")->check(train::OutputDir);
+    app.add_option("--require-accuracy", require, "exit 1 unless held-out exact match reaches this")
+        ->check(train::real_range(0, 1));
+    app.add_flag("--resume", resume, "continue from the checkpoint in --out");
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
 
     const train::Vocab sv = train::Vocab::characters(dates::kAlphabet);
     const train::Vocab tv = train::Vocab::characters("0123456789-");
-    std::mt19937_64 train_rng(static_cast<std::uint64_t>(seed)), test_rng(static_cast<std::uint64_t>(seed) + 1000003);
+    // the training data's generator goes into checkpoints: a resumed run draws the dates it would have
+    Generator train_gen(static_cast<std::uint64_t>(seed));
+    std::mt19937_64 test_rng(static_cast<std::uint64_t>(seed) + 1000003);
     std::vector<dates::Pair> test;
     for (int i = 0; i < 1000; ++i) test.push_back(dates::make(test_rng));
 
@@ -77,16 +81,11 @@ int main(int argc, char** argv) {
     o.tgt_vocab = tv.size();
     train::Seq2Seq model(o, gen);
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
-    ::mkdir(out_dir.substr(0, out_dir.find('/')).c_str(), 0755);
-    ::mkdir(out_dir.c_str(), 0755);
+    std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint.npz";
+    const nn::Generators data_gen{{"data", &train_gen}};
     if (resume) {
-        try {
-            nn::load_checkpoint(ckpt, model, &opt);
-        } catch (const Error& e) {
-            fmt::print(stderr, "date_translation: cannot resume: {}\n", e.what());
-            return 1;
-        }
+        nn::load_checkpoint(ckpt, model, &opt, data_gen);
         fmt::print("resumed from {}\n", ckpt);
     }
     fmt::print("model: {} parameters; {} held-out dates; examples:\n", model.num_parameters(), test.size());
@@ -96,7 +95,7 @@ int main(int argc, char** argv) {
     double accuracy = 0;
     for (long s = 1; s <= steps; ++s) {
         std::vector<dates::Pair> pairs;
-        for (long i = 0; i < batch; ++i) pairs.push_back(dates::make(train_rng));
+        for (long i = 0; i < batch; ++i) pairs.push_back(dates::make(train_gen.engine()));
         Batch b = make_batch(pairs, sv, tv);
         opt.zero_grad();
         Tensor loss = model.loss(b.src.ids, b.src.lengths, b.tgt_in, b.tgt_out);
@@ -110,11 +109,10 @@ int main(int argc, char** argv) {
             accuracy = exact_match(model, test, sv, tv);
             progress.message(fmt::format("step {:5d}  held-out exact match {:.1f}%  ({:.1f} s)", s, 100 * accuracy,
                                          progress.seconds()));
-            nn::save_checkpoint(ckpt, model, &opt);
+            nn::save_checkpoint(ckpt, model, &opt, data_gen);
         }
     }
     progress.finish();
-    if (steps == 0) accuracy = exact_match(model, test, sv, tv);
 
     // Greedy vs beam search on a few held-out dates.
     fmt::print("\n{:<30} {:<12} {:<12} {}\n", "input", "greedy", "beam", "expected");
@@ -152,3 +150,5 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("date_translation", run, argc, argv); }

@@ -7,17 +7,19 @@
 //
 // Rows are batch entries, so in code W_xh x_t is written matmul(x_t, W_xh).
 // No gradient is written here: backward() walks the unrolled tape (BPTT).
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
-#include <tapegrad.hpp>
+#include <tapegrad_train.hpp>  // tapegrad, and train/flags.hpp for the command line
 
 using namespace tapegrad;
 
-int main(int argc, char** argv) {
-    const int steps = argc > 1 ? std::atoi(argv[1]) : 300;
+int run(int argc, char** argv) {
+    CLI::App app{"The lecture notes' \"hello\" RNN, trained by backpropagation through time.", "hello_rnn"};
+    int steps = 300;
+    app.add_option("steps", steps, "training steps")->check(CLI::Range(1, 1000000));
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
     const std::string vocab = "helo";
     const std::string text = "hello";
     const std::size_t V = vocab.size(), H = 3, T = text.size() - 1;
@@ -77,3 +79,5 @@ int main(int argc, char** argv) {
     fmt::print("{}: the RNN {} \"hello\"\n", learned ? "done" : "not yet", learned ? "has learned" : "has not learned");
     return learned ? 0 : 1;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("hello_rnn", run, argc, argv); }

@@ -20,10 +20,12 @@ void write_picture(const std::string& dir, const std::string& name, const Tensor
 }
 }  // namespace
 
-int main(int argc, char** argv) {
-    train::Args args(argc, argv, "Prints a recorded tape and draws unrolled RNN and LSTM graphs.");
-    const std::string out = args.get("out", ".", "directory for the .dot (and .svg) files");
-    args.done();
+int run(int argc, char** argv) {
+    CLI::App app{"Prints a recorded tape and draws unrolled RNN and LSTM graphs.", "tape_tour"};
+    app.option_defaults()->always_capture_default();
+    std::string out = ".";
+    app.add_option("--out", out, "directory for the .dot (and .svg) files")->check(train::OutputDir);
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
 
     // ---- 1. ten lines, recorded as they run
     Generator g(0);
@@ -64,3 +66,5 @@ int main(int argc, char** argv) {
     write_picture(out, "rnn_3_steps", total, "a vanilla RNN unrolled over 3 steps");
     return 0;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("tape_tour", run, argc, argv); }

@@ -43,122 +43,124 @@ std::vector<std::string> units(const std::string& s, bool chars) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
-    train::Args args(argc, argv, "Seq2seq translation with attention, beam search and BLEU on a TSV corpus.");
-    const std::string data = args.get("data", "", "source<TAB>target file (required)");
-    const std::string level = args.get("level", "word", "word or char");
-    const long steps = args.get("steps", 2000L, "training steps");
-    const long batch = args.get("batch", 64L, "pairs per batch");
-    const double lr = args.get("lr", 2e-3, "Adam learning rate");
-    const long max_len = args.get("max-len", 12L, "keep pairs whose sides have at most this many units");
-    const long beam = args.get("beam", 5L, "beam width");
-    const double alpha = args.get("alpha", 1.0, "length normalisation exponent");
-    const double test_fraction = args.get("test-fraction", 0.1, "held-out fraction");
-    const long seed = args.get("seed", 1L, "random seed");
-    const std::string out_dir = args.get("out", "runs/translate", "directory for the checkpoint");
-    const bool resume = args.flag("resume", "continue from the checkpoint in --out");
-    const double require_drop = args.get("require-loss-below", 0.0, "exit 1 unless the final loss is below this");
-    args.done();
-    try {
-        if (data.empty()) fail<ValueError>("translate: --data FILE is required (try ../shared/data/eng-fra-5k.tsv)");
-        if (level != "word" && level != "char") fail<ValueError>("translate: --level must be word or char, not '{}'", level);
-        if (steps < 0 || batch <= 0 || beam <= 0 || max_len <= 0)
-            fail<ValueError>("translate: --steps, --batch, --beam and --max-len must be positive");
-        const bool chars = level == "char";
-        std::vector<train::SentencePair> pairs;
-        for (auto& [s, t] : train::load_parallel_tsv(data)) {
-            std::string a = chars ? lower(s) : normalise(s), b = chars ? lower(t) : normalise(t);
-            if (units(a, chars).size() <= std::size_t(max_len) && units(b, chars).size() <= std::size_t(max_len))
-                pairs.emplace_back(a, b);
-        }
-        if (pairs.size() < 10) fail<ValueError>("translate: {}: only {} pairs within --max-len {}", data, pairs.size(), max_len);
-        std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
-        std::shuffle(pairs.begin(), pairs.end(), rng);
-        const std::size_t n_test = std::max<std::size_t>(1, std::size_t(double(pairs.size()) * test_fraction));
-        const std::vector<train::SentencePair> test(pairs.end() - long(n_test), pairs.end());
-        pairs.resize(pairs.size() - n_test);
+int run(int argc, char** argv) {
+    CLI::App app{"Seq2seq translation with attention, beam search and BLEU on a TSV corpus.", "translate"};
+    app.option_defaults()->always_capture_default();
+    std::string data, level = "word", out_dir = "runs/translate";
+    long steps = 2000, batch = 64, max_len = 12, beam = 5, seed = 1;
+    double lr = 2e-3, alpha = 1, test_fraction = 0.1, require_drop = 0;
+    bool resume = false;
+    app.add_option("--data", data, "source<TAB>target file (try ../shared/data/eng-fra-5k.tsv)")->required();
+    app.add_option("--level", level, "translate words or characters")->check(CLI::IsMember({"word", "char"}));
+    app.add_option("--steps", steps, "training steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--batch", batch, "pairs per batch")->check(CLI::Range(1L, 100000L));
+    app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
+    app.add_option("--max-len", max_len, "keep pairs whose sides have at most this many units")
+        ->check(CLI::Range(1L, 1000L));
+    app.add_option("--beam", beam, "beam width")->check(CLI::Range(1L, 1000L));
+    app.add_option("--alpha", alpha, "length normalisation exponent")->check(train::real_range(0, 10));
+    app.add_option("--test-fraction", test_fraction, "held-out fraction")->check(train::real_range(0.01, 0.5));
+    app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
+    app.add_option("--out", out_dir, "directory for the checkpoint")->check(train::OutputDir);
+    app.add_flag("--resume", resume, "continue from the checkpoint in --out");
+    app.add_option("--require-loss-below", require_drop, "exit 1 unless the final loss is below this")
+        ->check(train::real_range(0, 1e9));
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
+    const bool chars = level == "char";
+    std::vector<train::SentencePair> pairs;
+    for (auto& [s, t] : train::load_parallel_tsv(data)) {
+        std::string a = chars ? lower(s) : normalise(s), b = chars ? lower(t) : normalise(t);
+        if (units(a, chars).size() <= std::size_t(max_len) && units(b, chars).size() <= std::size_t(max_len))
+            pairs.emplace_back(a, b);
+    }
+    if (pairs.size() < 10) fail<ValueError>("{}: only {} pairs within --max-len {}", data, pairs.size(), max_len);
+    // the data's generator goes into checkpoints: a resumed run draws the batches it would have
+    Generator data_gen(static_cast<std::uint64_t>(seed));
+    std::shuffle(pairs.begin(), pairs.end(), data_gen.engine());
+    const std::size_t n_test = std::max<std::size_t>(1, std::size_t(double(pairs.size()) * test_fraction));
+    const std::vector<train::SentencePair> test(pairs.end() - long(n_test), pairs.end());
+    pairs.resize(pairs.size() - n_test);
 
-        std::string src_text, tgt_text;
-        for (const auto& [s, t] : pairs) src_text += s + "\n", tgt_text += t + "\n";
-        auto make_vocab = [&](const std::string& text) {
-            if (!chars) return train::Vocab::words(text, 0, 1);
-            std::string alphabet;
-            for (char c : text)
-                if (c != '\n' && alphabet.find(c) == std::string::npos) alphabet += c;
-            return train::Vocab::characters(alphabet);
-        };
-        const train::Vocab sv = make_vocab(src_text), tv = make_vocab(tgt_text);
-        fmt::print("{}: {} training pairs, {} held out; vocabularies {} -> {} ({}-level)\n", data, pairs.size(),
-                   test.size(), sv.size(), tv.size(), level);
+    std::string src_text, tgt_text;
+    for (const auto& [s, t] : pairs) src_text += s + "\n", tgt_text += t + "\n";
+    auto make_vocab = [&](const std::string& text) {
+        if (!chars) return train::Vocab::words(text, 0, 1);
+        std::string alphabet;
+        for (char c : text)
+            if (c != '\n' && alphabet.find(c) == std::string::npos) alphabet += c;
+        return train::Vocab::characters(alphabet);
+    };
+    const train::Vocab sv = make_vocab(src_text), tv = make_vocab(tgt_text);
+    fmt::print("{}: {} training pairs, {} held out; vocabularies {} -> {} ({}-level)\n", data, pairs.size(),
+               test.size(), sv.size(), tv.size(), level);
 
-        Generator gen(static_cast<std::uint64_t>(seed));
-        train::Seq2SeqOptions o;
-        o.src_vocab = sv.size();
-        o.tgt_vocab = tv.size();
-        o.embed = 64;
-        o.encoder_hidden = 128;
-        o.decoder_hidden = 256;
-        train::Seq2Seq model(o, gen);
-        optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
-        std::filesystem::create_directories(out_dir);
-        const std::string ckpt = out_dir + "/checkpoint.npz";
-        if (resume) {
-            nn::load_checkpoint(ckpt, model, &opt);
-            fmt::print("resumed from {}\n", ckpt);
-        }
+    Generator gen(static_cast<std::uint64_t>(seed));
+    train::Seq2SeqOptions o;
+    o.src_vocab = sv.size();
+    o.tgt_vocab = tv.size();
+    o.embed = 64;
+    o.encoder_hidden = 128;
+    o.decoder_hidden = 256;
+    train::Seq2Seq model(o, gen);
+    optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
+    std::filesystem::create_directories(out_dir);
+    const std::string ckpt = out_dir + "/checkpoint.npz";
+    const nn::Generators generators{{"data", &data_gen}};
+    if (resume) {
+        nn::load_checkpoint(ckpt, model, &opt, generators);
+        fmt::print("resumed from {}\n", ckpt);
+    }
 
-        train::Progress progress(std::size_t(steps), "train", 100);
-        double last_loss = 0;
-        for (long s = 1; s <= steps; ++s) {
-            std::vector<std::vector<Index>> src, tin, tout;
-            for (long i = 0; i < batch; ++i) {
-                const auto& p = pairs[rng() % pairs.size()];
-                src.push_back(sv.encode(p.first));
-                tin.push_back(tv.encode(p.second, true, false));
-                tout.push_back(tv.encode(p.second, false, true));
-            }
-            train::PaddedBatch sb = train::pad_batch(src, train::Vocab::pad);
-            IndexArray ti = train::pad_batch(tin, train::Vocab::pad).ids, to = train::pad_batch(tout, train::Vocab::pad).ids;
-            opt.zero_grad();
-            Tensor loss = model.loss(sb.ids, sb.lengths, ti, to);
-            loss.backward();
-            optim::clip_grad_norm(model.parameters(), 5.0);
-            opt.step();
-            last_loss = s == 1 ? loss.item() : 0.95 * last_loss + 0.05 * loss.item();
-            progress.update(std::size_t(s), loss.item(), to.size() + sb.ids.size());
-            if (s % 500 == 0 || s == steps) nn::save_checkpoint(ckpt, model, &opt);
+    train::Progress progress(std::size_t(steps), "train", 100);
+    double last_loss = 0;
+    for (long s = 1; s <= steps; ++s) {
+        std::vector<std::vector<Index>> src, tin, tout;
+        for (long i = 0; i < batch; ++i) {
+            const auto& p = pairs[data_gen.next() % pairs.size()];
+            src.push_back(sv.encode(p.first));
+            tin.push_back(tv.encode(p.second, true, false));
+            tout.push_back(tv.encode(p.second, false, true));
         }
-        progress.finish();
+        train::PaddedBatch sb = train::pad_batch(src, train::Vocab::pad);
+        IndexArray ti = train::pad_batch(tin, train::Vocab::pad).ids, to = train::pad_batch(tout, train::Vocab::pad).ids;
+        opt.zero_grad();
+        Tensor loss = model.loss(sb.ids, sb.lengths, ti, to);
+        loss.backward();
+        optim::clip_grad_norm(model.parameters(), 5.0);
+        opt.step();
+        last_loss = s == 1 ? loss.item() : 0.95 * last_loss + 0.05 * loss.item();
+        progress.update(std::size_t(s), loss.item(), to.size() + sb.ids.size());
+        if (s % 500 == 0 || s == steps) nn::save_checkpoint(ckpt, model, &opt, generators);
+    }
+    progress.finish();
 
-        // BLEU on the held-out pairs: greedy vs beam
-        model.eval();
-        std::vector<std::vector<std::string>> refs, greedy_out, beam_out;
-        for (std::size_t i = 0; i < test.size(); ++i) {
-            const std::vector<Index> src = sv.encode(test[i].first);
-            IndexArray ids = IndexArray::from_shape({src.size(), 1});
-            for (std::size_t k = 0; k < src.size(); ++k) ids(k, 0) = src[k];
-            auto g = model.greedy(ids, {src.size()}, train::Vocab::bos, train::Vocab::eos, std::size_t(max_len) + 2);
-            auto b = model.beam(src, train::Vocab::bos, train::Vocab::eos, std::size_t(beam), std::size_t(max_len) + 2, alpha);
-            refs.push_back(train::tokenize(chars ? std::string() : test[i].second));
-            if (chars) refs.back() = units(test[i].second, true);
-            auto as_units = [&](const std::vector<Index>& t) { return chars ? units(tv.decode(t), true) : train::tokenize(tv.decode(t)); };
-            greedy_out.push_back(as_units(g[0].tokens));
-            beam_out.push_back(as_units(b.empty() ? std::vector<Index>{} : b[0].tokens));
-            if (i < 6)
-                fmt::print("  {:<32} -> {:<32} | beam: {}\n", test[i].first, tv.decode(g[0].tokens),
-                           b.empty() ? "" : tv.decode(b[0].tokens));
-        }
-        const double bleu_g = train::corpus_bleu(greedy_out, refs), bleu_b = train::corpus_bleu(beam_out, refs);
-        fmt::print("held-out corpus BLEU ({} pairs, {}-level): greedy {:.2f}, beam {} (alpha {}) {:.2f}\n", test.size(),
-                   level, 100 * bleu_g, beam, alpha, 100 * bleu_b);
-        fmt::print("final training loss {:.3f} after {} steps ({:.0f} s)\n", last_loss, steps, progress.seconds());
-        if (require_drop > 0 && !(last_loss < require_drop)) {
-            fmt::print(stderr, "translate: loss {:.3f} is not below {:.3f}\n", last_loss, require_drop);
-            return 1;
-        }
-        return 0;
-    } catch (const Error& e) {
-        fmt::print(stderr, "{}\n", e.what());
+    // BLEU on the held-out pairs: greedy vs beam
+    model.eval();
+    std::vector<std::vector<std::string>> refs, greedy_out, beam_out;
+    for (std::size_t i = 0; i < test.size(); ++i) {
+        const std::vector<Index> src = sv.encode(test[i].first);
+        IndexArray ids = IndexArray::from_shape({src.size(), 1});
+        for (std::size_t k = 0; k < src.size(); ++k) ids(k, 0) = src[k];
+        auto g = model.greedy(ids, {src.size()}, train::Vocab::bos, train::Vocab::eos, std::size_t(max_len) + 2);
+        auto b = model.beam(src, train::Vocab::bos, train::Vocab::eos, std::size_t(beam), std::size_t(max_len) + 2, alpha);
+        refs.push_back(train::tokenize(chars ? std::string() : test[i].second));
+        if (chars) refs.back() = units(test[i].second, true);
+        auto as_units = [&](const std::vector<Index>& t) { return chars ? units(tv.decode(t), true) : train::tokenize(tv.decode(t)); };
+        greedy_out.push_back(as_units(g[0].tokens));
+        beam_out.push_back(as_units(b.empty() ? std::vector<Index>{} : b[0].tokens));
+        if (i < 6)
+            fmt::print("  {:<32} -> {:<32} | beam: {}\n", test[i].first, tv.decode(g[0].tokens),
+                       b.empty() ? "" : tv.decode(b[0].tokens));
+    }
+    const double bleu_g = train::corpus_bleu(greedy_out, refs), bleu_b = train::corpus_bleu(beam_out, refs);
+    fmt::print("held-out corpus BLEU ({} pairs, {}-level): greedy {:.2f}, beam {} (alpha {}) {:.2f}\n", test.size(),
+               level, 100 * bleu_g, beam, alpha, 100 * bleu_b);
+    fmt::print("final training loss {:.3f} after {} steps ({:.0f} s)\n", last_loss, steps, progress.seconds());
+    if (require_drop > 0 && !(last_loss < require_drop)) {
+        fmt::print(stderr, "translate: loss {:.3f} is not below {:.3f}\n", last_loss, require_drop);
         return 1;
     }
+    return 0;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("translate", run, argc, argv); }

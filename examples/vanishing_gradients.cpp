@@ -34,17 +34,17 @@ std::vector<double> gradient_norms(const nn::RecurrentCell& cell, const Tensor& 
 }
 }  // namespace
 
-int main(int argc, char** argv) {
-    train::Args args(argc, argv, "Measures ||dL/dh_t|| over a long sequence for RNN and LSTM, with and without clipping.");
-    const long T = args.get("steps", 100L, "sequence length");
-    const long H = args.get("hidden", 32L, "hidden size");
-    const long seed = args.get("seed", 1L, "random seed");
-    const std::string out = args.get("out", "runs/vanishing_gradients", "directory for the plot");
-    args.done();
-    if (T < 2 || H < 1) {
-        fmt::print(stderr, "vanishing_gradients: --steps must be at least 2 and --hidden positive\n");
-        return 2;
-    }
+int run(int argc, char** argv) {
+    CLI::App app{"Measures ||dL/dh_t|| over a long sequence for RNN and LSTM, with and without clipping.",
+                 "vanishing_gradients"};
+    app.option_defaults()->always_capture_default();
+    long T = 100, H = 32, seed = 1;
+    std::string out = "runs/vanishing_gradients";
+    app.add_option("--steps", T, "sequence length")->check(CLI::Range(2L, 1000000L));
+    app.add_option("--hidden", H, "hidden size")->check(CLI::Range(1L, 4096L));
+    app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
+    app.add_option("--out", out, "directory for the plot")->check(train::OutputDir);
+    if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
     Generator g(static_cast<std::uint64_t>(seed));
     Tensor xs = rand_uniform(make_shape({std::size_t(T), 1, 8}), -1, 1, g);
 
@@ -89,3 +89,5 @@ int main(int argc, char** argv) {
     const bool lstm_carries = series[2].y.front() > 1e-2 * series[2].y.back();
     return vanishes && explodes && lstm_carries && std::sqrt(after) <= 5.001 ? 0 : 1;
 }
+
+int main(int argc, char** argv) { return train::guarded_main("vanishing_gradients", run, argc, argv); }

@@ -154,3 +154,22 @@ TEST_CASE("corpus and vocabulary files: round trips and one clear error per bad 
     require_throws_with<ValueError>([&] { Vocab::load(write("v3.txt", "hello\n")); }, {"v3.txt", "not a vocabulary"});
     fs::remove_all(dir);
 }
+
+TEST_CASE("the UTF-8 check follows the standard's table of well-formed sequences", "[robust][errors]") {
+    using tapegrad::train::check_utf8;
+    // accepted: the edges of each range of Unicode 15, table 3-7
+    for (const char* ok : {"a", "\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
+                           "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "caf\xc3\xa9"}) {
+        INFO(ok);
+        CHECK_NOTHROW(check_utf8(ok, "t"));
+    }
+    // refused: overlong forms, surrogates, past U+10FFFF, bytes that never
+    // occur, stray continuation bytes, cut sequences
+    for (const char* bad : {"\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xf0\x80\x80\x80",
+                            "\xf0\x8f\xbf\xbf", "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+                            "\xff", "\xfe", "\x80", "a\xbf", "\xc3", "\xe2\x82", "\xf0\x9f\x98"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(check_utf8(std::string("ok ") + bad + " ok", "t"), ValueError);
+    }
+    require_throws_with<ValueError>([] { check_utf8("abc\xed\xa0\x80", "file.txt"); }, {"file.txt", "UTF-8", "byte 3"});
+}

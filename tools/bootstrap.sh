@@ -12,7 +12,7 @@ fi
 
 # Debian packages the build needs (python3-torch is only for regenerating
 # test fixtures and for benchmarks, never for building or testing).
-packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libfmt-dev)
+packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libfmt-dev libcli11-dev libutfcpp-dev)
 # the test suite also runs under AddressSanitizer + UBSan, the thread pool under
 # ThreadSanitizer (libtsan2), and fuzzes with libFuzzer (clang)
 [[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2)
@@ -61,6 +61,6 @@ else
   # ... and the libFuzzer targets for a bounded time each (clang).
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_FUZZ=ON -DTAPEGRAD_BUILD_TESTS=OFF \
     -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
-  cmake --build build-fuzz -j"$jobs" --target fuzz_npz fuzz_vocab fuzz_tsv
+  cmake --build build-fuzz -j"$jobs" --target fuzz_npz fuzz_vocab fuzz_tsv fuzz_optim_state
   ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -R "^fuzz"
 fi

@@ -3,23 +3,21 @@
 #include <fstream>
 #include <sstream>
 
+#include <utf8.h>
+
 #include "../autograd/error.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace train {
 
+// utfcpp's validator: it refuses overlong forms, surrogates (U+D800 to
+// U+DFFF), code points past U+10FFFF and cut sequences, as the Unicode
+// standard's table of well-formed byte sequences (3-7) requires.
 void check_utf8(const std::string& s, const std::string& what) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        if (n == 0 || i + n > s.size()) fail<ValueError>("{}: not valid UTF-8 (byte {} of {})", what, i, s.size());
-        for (std::size_t k = 1; k < n; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2)
-                fail<ValueError>("{}: not valid UTF-8 (byte {} of {})", what, i, s.size());
-        i += n;
-    }
+    const auto bad = utf8::find_invalid(s.begin(), s.end());
+    if (bad != s.end())
+        fail<ValueError>("{}: not valid UTF-8 (byte {} of {})", what, std::size_t(bad - s.begin()), s.size());
 }
 
 std::string load_text(const std::string& path) {
