@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // tapegrad: reverse-mode automatic differentiation on a dynamic tape.
 // One include for the library: the tape and every op (the core), the
@@ -12,10 +13,12 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph_print.hpp"
 #include "autograd/hooks.hpp"
+#include "autograd/ids.hpp"
 #include "autograd/profiler.hpp"
 #include "autograd/random.hpp"
 #include "autograd/record.hpp"
 #include "autograd/tensor.hpp"
+#include "autograd/version.hpp"
 #include "ops/arithmetic.hpp"
 #include "ops/attention.hpp"
 #include "ops/broadcast.hpp"
@@ -25,6 +28,7 @@
 #include "ops/loss.hpp"
 #include "ops/matmul.hpp"
 #include "ops/pointwise.hpp"
+#include "ops/ranking.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
 #include "ops/softmax.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // tapegrad's training helpers, as the examples use them: command-line
 // flags, batches, corpora and vocabularies, a seq2seq model with greedy and

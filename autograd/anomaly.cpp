@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "anomaly.hpp"
 
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Anomaly mode: find the first op that produces NaN or Inf.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The scalar type is a compile-time choice. The library is built twice:
 // tapegrad::tapegrad (float, for training) and tapegrad::tapegrad_f64 (double,
@@ -8,6 +9,8 @@
 #include <cstdint>
 #include <new>
 #include <xtensor/xarray.hpp>
+
+#include "version.hpp"
 
 #ifdef TAPEGRAD_DOUBLE
 #define TAPEGRAD_ABI_NAMESPACE f64

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Exception types. Every message names the operation and the offending
 // shapes or values, e.g. "matmul: inner dimensions differ: [2, 3] @ [4, 5]".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "grad_mode.hpp"
 
 namespace tapegrad {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Grad mode: while it is off, ops record nothing on the tape (inference,
 // optimizer updates, evaluation loops).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "gradcheck.hpp"
 
 #include <cmath>

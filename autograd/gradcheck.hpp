@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Central-difference gradient check, for anyone writing a new op or cell:
 //

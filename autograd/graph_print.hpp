@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Looking at the tape: every node reachable from a tensor, as text or as a
 // Graphviz picture. Leaves (parameters, inputs) show their label if they have

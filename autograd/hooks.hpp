@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the layers over the core attach to it. The core (tensor, record,
 // backward) calls these at four moments and knows nothing else of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A TensorImpl is a value, its gradient and -- for the result of a recorded
 // op -- its node on the tape: the op's name, its inputs and the function

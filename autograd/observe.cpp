@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The debugging layers' view of the tape: the profiler's tallies and
 // anomaly mode's checks, attached to the core's observer hooks the first
 // time either is used.

@@ -1,13 +1,18 @@
+// SPDX-License-Identifier: MIT
 // Printing a tensor: its shape, op and values, long axes cut in the middle.
 #include <ostream>
 
+#include <type_traits>
+
+#include "ids.hpp"
 #include "tensor.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
-void print_rec(std::string& out, const real* d, const Shape& s, std::size_t axis, std::size_t indent) {
+template <class T>
+void print_rec(std::string& out, const T* d, const Shape& s, std::size_t axis, std::size_t indent) {
     std::size_t stride = 1;
     for (std::size_t k = axis + 1; k < s.size(); ++k) stride *= s[k];
     const std::size_t n = s[axis];
@@ -21,7 +26,10 @@ void print_rec(std::string& out, const real* d, const Shape& s, std::size_t axis
             continue;
         }
         if (axis + 1 == s.size()) {
-            out += fmt::format("{:.4g}", static_cast<double>(d[i]));
+            if constexpr (std::is_integral_v<T>)
+                out += fmt::format("{}", d[i]);
+            else
+                out += fmt::format("{:.4g}", static_cast<double>(d[i]));
             if (i + 1 < n) out += ", ";
         } else {
             print_rec(out, d + i * stride, s, axis + 1, indent + 1);
@@ -49,6 +57,17 @@ std::string Tensor::to_string() const {
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+
+std::string Ids::to_string() const {
+    std::string out = fmt::format("Ids{}\n", shape_str(shape()));
+    if (dim() == 0)
+        out += fmt::format("{}", data()[0]);
+    else if (numel() == 0)
+        out += "[]";
+    else
+        print_rec(out, data(), shape(), 0, 0);
+    return out;
+}
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Profiler: where a step's time goes, op by op.
 //

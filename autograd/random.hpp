@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Seeded random numbers: every random tensor and every dropout mask comes
 // from a Generator, so a run with the same seed is the same run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // How an op puts itself on the tape. Every op in ops/ computes its value,
 // then calls record() with the function that computes its inputs'

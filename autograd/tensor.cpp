@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Tensor handle: making tensors, reading their values and gradients,
 // and starting the backward walk.
 #include "tensor.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Tensor: the handle a program holds -- one shared pointer to a TensorImpl
 // (node.hpp), counted in the node's `handles` so that layers know when the

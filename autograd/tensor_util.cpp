@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Tensor handle's conveniences: factories, element access, labels and
 // the shape helpers every message uses. (The handle's autograd is tensor.cpp.)
 #include <algorithm>

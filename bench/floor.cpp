@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "floor.hpp"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The floor: a hand-fused LSTM language-model step with no tape and no
 // framework -- the same GEMMs tapegrad's layer issues (input projection and

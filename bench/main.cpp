@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tapegrad_bench: runs one workload and prints its per-step times as JSON.
 //   tapegrad_bench --workload lstm128 --steps 20 --warmup 3 [--T 1000]
 //   tapegrad_bench --sgemm 512        (OpenBLAS sgemm GFLOP/s on that LSTM's shapes)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Runs every workload on tapegrad and on PyTorch in the same invocation,
 alternating rounds so machine drift hits both, and prints a table of
 median ms/step, the speed-up ratio and peak memory. Also writes JSON.

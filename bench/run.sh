@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bash bench/run.sh [run.py options]   -- builds in Release and runs the benchmark table
 set -euo pipefail
 cd "$(dirname "$0")/.."

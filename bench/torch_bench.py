@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The benchmark workloads, PyTorch side: the same shapes and training step as
 bench/workloads.cpp (forward + backward + clip_grad_norm(5) + Adam(1e-3))."""
 import torch

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The benchmark workloads, tapegrad side. Each returns a closure that runs
 // one training step: forward + backward + clip-by-global-norm(5) + Adam(1e-3)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The build's layers point one way: core (autograd/, ops/, speed/) <- nn/ and
 # optim/ <- train/ <- examples/. A file may include its own layer and those
 # below it, never one above; and the core's tape (autograd/) knows neither

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # TAPEGRAD_NATIVE_FLAGS: -march=native, unless the compiler miscompiles code
 # for this CPU. GCC 12.2 with AVX-512 turns the constant {1, 0, 1, 0, 0, 0,
 # 0, 0} into a broadcast of its first 64 bits ({1, 0, 1, 0, 1, 0, 1, 0}):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // BPTT by hand vs by tape, for a 3-step vanilla RNN
 //     a_t = W_hh h_{t-1} + W_xh x_t,   h_t = tanh(a_t),   L = r . h_3
 // (column vectors, as in the lecture notes). By hand, the chain rule walks

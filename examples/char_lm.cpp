@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Character-level language model.
 //
 //   char_lm                                  # the lecture notes' toy: learn "hello" over {h, e, l, o}
@@ -41,7 +42,7 @@ struct CharLM : nn::Module {
     }
     std::vector<nn::State> zero_state(std::size_t B) const {
         std::vector<nn::State> s;
-        const std::size_t L = rnn->options().num_layers;
+        const std::size_t L = rnn->options().num_layers();
         for (std::size_t l = 0; l < L; ++l) s.push_back(rnn->cell(l).initial_state(B));
         return s;
     }
@@ -200,9 +201,9 @@ int run(int argc, char** argv) {
 
     Generator g(static_cast<std::uint64_t>(seed));
     nn::RecurrentOptions o;
-    o.num_layers = std::size_t(layers);
-    o.dropout = static_cast<real>(drop);
-    o.seed = std::uint64_t(seed);
+    o.num_layers(std::size_t(layers));
+    o.dropout(static_cast<real>(drop));
+    o.seed(std::uint64_t(seed));
     CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     std::filesystem::create_directories(out_dir);

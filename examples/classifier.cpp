@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Many-to-one sequence classification (sentiment-style): an embedding, a
 // bidirectional LSTM over sentences of different lengths, and either the
 // final states or attention pooling (a learned query attends over the words)
@@ -63,7 +64,7 @@ struct Classifier : nn::Module {
     }
     static nn::RecurrentOptions bidirectional() {
         nn::RecurrentOptions o;
-        o.bidirectional = true;
+        o.bidirectional(true);
         return o;
     }
     // logits [B, 2] and, with attention pooling, the weights [B, T]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Write your own cell: a minimal gated unit that exists nowhere else,
 //     f_t = sigma(W_f [x_t; h_{t-1}] + b_f)
 //     h_t = f_t * h_{t-1} + (1 - f_t) * tanh(W x_t)
@@ -98,8 +99,8 @@ int run(int argc, char** argv) {
 
     // (1) gradcheck of a 2-layer bidirectional stack of the new cell over a padded batch
     nn::RecurrentOptions o;
-    o.num_layers = 2;
-    o.bidirectional = true;
+    o.num_layers(2);
+    o.bidirectional(true);
     nn::Recurrent layer([&](std::size_t in) { return std::make_unique<MinimalGatedCell>(in, 3, g); }, 2, o);
     Tensor x = rand_uniform(make_shape({5, 2, 2}), -1, 1, g, true);
     std::vector<Tensor> inputs{x};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The date-translation task: human-written dates in many surface forms
 // ("3rd of March 2021", "Tue 03/03/21", "march 3 2021", ...) to ISO format

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The main demo: sequence-to-sequence with attention translates human-written
 // dates into ISO format, trained from scratch in seconds, then decoded
 // greedily and with beam search; the attention of one example is drawn as a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The "hello" character model: a vanilla RNN with a hidden state of size 3
 // learns to predict the next character of "hello" from one-hot inputs over
 // the vocabulary {h, e, l, o}.

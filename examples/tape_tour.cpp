@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A tour of the tape: records a small computation, prints the tape, runs
 // backward, and writes Graphviz pictures of one unrolled LSTM step and of a
 // 3-step vanilla RNN (rendered to SVG when Graphviz's `dot` is installed).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sequence-to-sequence translation with attention on a tab-separated parallel
 // corpus (source<TAB>target[<TAB>anything] per line), word- or character-
 // level, evaluated on a held-out split with corpus BLEU for greedy decoding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Vanishing and exploding gradients, measured. A loss on the last step of a
 // long sequence, L = r . h_T, and the size of dL/dh_t for every earlier t:
 //   - vanilla RNN, recurrent matrix with singular values 0.9: the norms decay

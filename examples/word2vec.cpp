@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // word2vec: skip-gram with negative sampling (Mikolov et al. 2013). Each word
 // predicts the words around it; the loss for a (center c, context o) pair
 // with K sampled "noise" words n_k is

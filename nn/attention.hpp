@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Attention over a source sequence, for one decoder step:
 //     e_s     = score(q, a_s)                      for each source position s

@@ -1,6 +1,12 @@
+// SPDX-License-Identifier: MIT
 #include "cell.hpp"
 
+#include <cxxabi.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
 
 #include "init.hpp"
 
@@ -21,10 +27,36 @@ State RecurrentCell::initial_state(std::size_t batch) const {
     return s;
 }
 
+void State::past_end(std::size_t i) const {
+    fail<ValueError>("state[{}]: the state holds {} tensor(s); a cell keeping more (an LSTM's h and c) declares "
+                     "them with num_states()",
+                     i, size());
+}
+
+std::string RecurrentCell::name() const {
+    int status = 0;
+    const char* raw = typeid(*this).name();
+    std::unique_ptr<char, void (*)(void*)> readable(abi::__cxa_demangle(raw, nullptr, nullptr, &status), std::free);
+    return status == 0 && readable ? readable.get() : raw;
+}
+
+State RecurrentCell::checked_step(const Tensor& x_proj, const State& state) const {
+    if (state.size() != num_states())
+        fail("{}: expected {} state tensor(s) (num_states()), got {}", name(), num_states(), state.size());
+    State next = step(x_proj, state);
+    if (next.size() != num_states())
+        fail<ValueError>("{}: step() returned {} state tensor(s), the cell declares {} (num_states()); a cell "
+                         "keeping more than h overrides num_states()",
+                         name(), next.size(), num_states());
+    for (std::size_t k = 0; k < next.size(); ++k)
+        if (!next[k].defined()) fail<ValueError>("{}: step() returned an undefined state tensor {}", name(), k);
+    return next;
+}
+
 State RecurrentCell::forward(const Tensor& x, const State& state) const {
     if (x.dim() != 2 || x.shape()[1] != input_size_)
         fail("cell: input of shape {} is not [batch, {}]", shape_str(x.shape()), input_size_);
-    return step(project_inputs(x), state);
+    return checked_step(project_inputs(x), state);
 }
 
 Tensor RecurrentCell::default_param(const Shape& shape, Generator& gen) const {

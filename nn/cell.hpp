@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A recurrent cell: one time step, s_t = step(x_t, s_{t-1}). Any Module that
 // implements this interface runs inside the sequence layer (nn/recurrent.hpp)
@@ -8,6 +9,7 @@
 // GEMM and hands step() the projected slice. The default projection is the
 // identity, so a new cell can ignore it.
 
+#include <string>
 #include <vector>
 
 #include "module.hpp"
@@ -17,8 +19,25 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace nn {
 
 // The recurrent state: {h} for RNN and GRU, {h, c} for LSTM. state[0] is the
-// output of the step.
-using State = std::vector<Tensor>;
+// output of the step. A vector whose [] is checked: a cell that reads a
+// state it did not declare (num_states()) gets an error saying so, not
+// whatever lies past the end.
+class State : public std::vector<Tensor> {
+public:
+    using std::vector<Tensor>::vector;
+    State(std::vector<Tensor> v) : std::vector<Tensor>(std::move(v)) {}  // NOLINT: implicit on purpose
+    const Tensor& operator[](std::size_t i) const {
+        if (i >= size()) past_end(i);
+        return std::vector<Tensor>::operator[](i);
+    }
+    Tensor& operator[](std::size_t i) {
+        if (i >= size()) past_end(i);
+        return std::vector<Tensor>::operator[](i);
+    }
+
+private:
+    [[noreturn]] void past_end(std::size_t i) const;
+};
 
 class RecurrentCell : public Module {
 public:
@@ -26,6 +45,8 @@ public:
 
     std::size_t input_size() const { return input_size_; }
     std::size_t hidden_size() const { return hidden_size_; }
+    // How many tensors the state holds: 1 ({h}) unless the cell says more
+    // (an LSTM's {h, c}: 2). Checked against what step() reads and returns.
     virtual std::size_t num_states() const { return 1; }
 
     // [T, B, input_size] -> [T, B, whatever step() expects]; identity by default.
@@ -39,6 +60,10 @@ public:
     // One step on a raw input [B, input_size], for decoders that run the cell
     // themselves.
     State forward(const Tensor& x, const State& state) const;
+    // step(), with the number of states it returned checked (what the
+    // sequence layer and forward() call). The cell's name for messages.
+    State checked_step(const Tensor& x_proj, const State& state) const;
+    std::string name() const;
     State operator()(const Tensor& x, const State& state) const { return forward(x, state); }
 
 protected:

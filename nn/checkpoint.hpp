@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Saving and loading models (and optimizer state, for exact resume) as .npz.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Dropout as a module: active in train(), identity in eval().
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "embedding.hpp"
 
 #include "../ops/index.hpp"

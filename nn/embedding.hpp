@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A lookup table of vectors, one row per token id. With a padding index,
 // that row starts at zero and receives no gradient. To tie an output layer's

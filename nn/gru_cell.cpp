@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "gru_cell.hpp"
 
 #include "../ops/arithmetic.hpp"

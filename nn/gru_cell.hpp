@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The GRU cell, PyTorch's convention (gates stacked r, z, n):
 //     r = sigma(W_ir x + b_ir + W_hr h + b_hr)            reset gate

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Initialisers. Each overwrites a tensor's values in place (off the tape) and
 // draws from the Generator it is given, so a seed reproduces a model.

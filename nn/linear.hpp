@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // y = x W^T + b, PyTorch's layout and default initialisation
 // (uniform in +-1/sqrt(in_features) for weight and bias).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Losses over sequences. L = sum_t L_t (Sum) or the mean over real tokens
 // (Mean); padding positions count for nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The LSTM cell, gates in PyTorch's order (i, f, g, o):
 //     i = sigma(W_ii x + b_ii + W_hi h + b_hi)     input gate

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Module: a named collection of parameters and submodules. Layers derive from
 // it and write only forward code; gradients come from the tape.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // NumPy's .npz format (a zip archive of .npy arrays, stored uncompressed), so
 // checkpoints open in NumPy with np.load and PyTorch weights exported with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "recurrent.hpp"
 
 #include <algorithm>
@@ -26,13 +27,13 @@ Tensor SequenceOutput::c_n() const {
 }
 
 Recurrent::Recurrent(const CellFactory& make_cell, std::size_t input_size, RecurrentOptions options)
-    : input_size_(input_size), options_(options), dropout_gen_(options.seed) {
-    if (options.num_layers == 0) fail<ValueError>("Recurrent: num_layers must be at least 1");
+    : input_size_(input_size), options_(options), dropout_gen_(options.seed()) {
+    if (options.num_layers() == 0) fail<ValueError>("Recurrent: num_layers must be at least 1");
     register_generator("dropout_generator", dropout_gen_);
-    if (!(options.dropout >= 0 && options.dropout < 1))
-        fail<ValueError>("Recurrent: dropout {} is outside [0, 1)", options.dropout);
-    const std::size_t D = options.bidirectional ? 2 : 1;
-    for (std::size_t l = 0; l < options.num_layers; ++l)
+    if (!(options.dropout() >= 0 && options.dropout() < 1))
+        fail<ValueError>("Recurrent: dropout {} is outside [0, 1)", options.dropout());
+    const std::size_t D = options.bidirectional() ? 2 : 1;
+    for (std::size_t l = 0; l < options.num_layers(); ++l)
         for (std::size_t d = 0; d < D; ++d) {
             const std::size_t in = l == 0 ? input_size : D * cells_.front()->hidden_size();
             cells_.push_back(make_cell(in));
@@ -45,9 +46,9 @@ Recurrent::Recurrent(const CellFactory& make_cell, std::size_t input_size, Recur
 
 RecurrentCell& Recurrent::cell(std::size_t layer, bool reverse) const {
     const std::size_t i = layer * directions() + (reverse ? 1 : 0);
-    if (layer >= options_.num_layers || (reverse && !options_.bidirectional))
+    if (layer >= options_.num_layers() || (reverse && !options_.bidirectional()))
         fail<ValueError>("Recurrent::cell: no layer {}{} in a {}-layer {} layer", layer, reverse ? " (reverse)" : "",
-                         options_.num_layers, options_.bidirectional ? "bidirectional" : "unidirectional");
+                         options_.num_layers(), options_.bidirectional() ? "bidirectional" : "unidirectional");
     return *cells_[i];
 }
 
@@ -55,8 +56,8 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
                                   const std::vector<State>& initial) {
     if (input.dim() != 3 || input.shape()[2] != input_size_)
         fail("Recurrent: input of shape {} is not [{}, {}, {}]", shape_str(input.shape()),
-             options_.batch_first ? "batch" : "time", options_.batch_first ? "time" : "batch", input_size_);
-    const Tensor xs = options_.batch_first ? transpose(input, 0, 1) : input;  // [T, B, F]
+             options_.batch_first() ? "batch" : "time", options_.batch_first() ? "time" : "batch", input_size_);
+    const Tensor xs = options_.batch_first() ? transpose(input, 0, 1) : input;  // [T, B, F]
     const std::size_t T = xs.shape()[0], B = xs.shape()[1], D = directions();
     if (T == 0) fail<ValueError>("Recurrent: empty sequence (input shape {})", shape_str(input.shape()));
     if (!lengths.empty() && lengths.size() != B)
@@ -82,7 +83,7 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
     SequenceOutput result;
     result.final_states.resize(cells_.size());
     Tensor layer_in = xs;
-    for (std::size_t l = 0; l < options_.num_layers; ++l) {
+    for (std::size_t l = 0; l < options_.num_layers(); ++l) {
         std::vector<Tensor> direction_outputs;
         for (std::size_t d = 0; d < D; ++d) {
             const RecurrentCell& c = *cells_[l * D + d];
@@ -91,7 +92,7 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
             std::vector<Tensor> outs(T);
             for (std::size_t s = 0; s < T; ++s) {
                 const std::size_t t = d == 0 ? s : T - 1 - s;
-                State next = c.step(select(projected, t), state);
+                State next = c.checked_step(select(projected, t), state);
                 if (t < min_len) {
                     state = std::move(next);
                     outs[t] = state[0];
@@ -104,10 +105,10 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
             direction_outputs.push_back(stack(outs, 0));
         }
         layer_in = D == 1 ? direction_outputs[0] : concat(direction_outputs, 2);
-        if (l + 1 < options_.num_layers && options_.dropout > 0)
-            layer_in = dropout(layer_in, options_.dropout, is_training(), dropout_gen_);
+        if (l + 1 < options_.num_layers() && options_.dropout() > 0)
+            layer_in = dropout(layer_in, options_.dropout(), is_training(), dropout_gen_);
     }
-    result.output = options_.batch_first ? transpose(layer_in, 0, 1) : layer_in;
+    result.output = options_.batch_first() ? transpose(layer_in, 0, 1) : layer_in;
     return result;
 }
 

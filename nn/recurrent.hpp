@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Sequence layers: any RecurrentCell unrolled over time, stacked in layers,
 // optionally bidirectional, over batches of different lengths.
@@ -31,12 +32,27 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace nn {
 
-struct RecurrentOptions {
-    std::size_t num_layers = 1;
-    bool bidirectional = false;
-    bool batch_first = false;
-    real dropout = 0;        // between layers
-    std::uint64_t seed = 0;  // for the dropout masks
+// Named options, each set by name and read by the same name:
+//   nn::LSTM lstm(64, 128, nn::RecurrentOptions().num_layers(2).bidirectional(true));
+class RecurrentOptions {
+public:
+    RecurrentOptions& num_layers(std::size_t n) { return num_layers_ = n, *this; }
+    RecurrentOptions& bidirectional(bool on) { return bidirectional_ = on, *this; }
+    RecurrentOptions& batch_first(bool on) { return batch_first_ = on, *this; }
+    RecurrentOptions& dropout(real p) { return dropout_ = p, *this; }  // between layers
+    RecurrentOptions& seed(std::uint64_t s) { return seed_ = s, *this; }  // for the dropout masks
+    std::size_t num_layers() const { return num_layers_; }
+    bool bidirectional() const { return bidirectional_; }
+    bool batch_first() const { return batch_first_; }
+    real dropout() const { return dropout_; }
+    std::uint64_t seed() const { return seed_; }
+
+private:
+    std::size_t num_layers_ = 1;
+    bool bidirectional_ = false;
+    bool batch_first_ = false;
+    real dropout_ = 0;
+    std::uint64_t seed_ = 0;
 };
 
 struct SequenceOutput {
@@ -57,12 +73,16 @@ public:
     // initial: empty (zero states) or L*D states.
     SequenceOutput forward(const Tensor& xs, const std::vector<std::size_t>& lengths = {},
                            const std::vector<State>& initial = {});
+    SequenceOutput operator()(const Tensor& xs, const std::vector<std::size_t>& lengths = {},
+                              const std::vector<State>& initial = {}) {
+        return forward(xs, lengths, initial);
+    }
 
     RecurrentCell& cell(std::size_t layer, bool reverse = false) const;
     const RecurrentOptions& options() const { return options_; }
     std::size_t input_size() const { return input_size_; }
     std::size_t hidden_size() const { return cells_.front()->hidden_size(); }
-    std::size_t directions() const { return options_.bidirectional ? 2 : 1; }
+    std::size_t directions() const { return options_.bidirectional() ? 2 : 1; }
 
 private:
     std::size_t input_size_;

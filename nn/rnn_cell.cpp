@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "rnn_cell.hpp"
 
 #include "../ops/arithmetic.hpp"

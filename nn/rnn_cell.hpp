@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The vanilla (Elman) RNN cell:
 //     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)     (or ReLU)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Elementwise arithmetic. The fusible functions (+ - * /, unary -, the
 // scalar forms) are ops/pointwise's, deferred to a fused program while
 // recording when elementwise fusion is on, else run at once; their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Elementwise arithmetic with NumPy broadcasting, and the operators that
 // make model code read like the equations: h = tanh(x*W + h*U + b).

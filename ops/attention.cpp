@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // alpha = softmax_s(e_s), e_s = q . a_s  =>  de_s = alpha_s (dalpha_s - sum_j dalpha_j alpha_j),
 //                                          dq = sum_s de_s a_s,  da_s += de_s q
 // c = sum_s alpha_s a_s                 =>  dalpha_s = dc . a_s,  da_s += alpha_s dc

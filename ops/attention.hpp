@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The two halves of dot-product attention for one decoder step, each one op:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "broadcast.hpp"
 
 #include <xtensor/xreducer.hpp>

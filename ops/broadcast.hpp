@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // NumPy broadcasting, and the one helper every binary op uses to send a
 // broadcast gradient back to its input's shape.

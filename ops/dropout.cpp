@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dropout.hpp"
 
 #include "../autograd/record.hpp"

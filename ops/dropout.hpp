@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Inverted dropout: in training each element is zeroed with probability p and
 // the survivors are scaled by 1/(1-p), so evaluation needs no rescaling.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The single door to BLAS: C = alpha * op(A) op(B) + beta * C on row-major
 // buffers, with transposes as flags (never as copies). Goes through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "index.hpp"
 
 #include <cstring>
@@ -24,7 +25,7 @@ Tensor index_select(const Tensor& table, const IndexArray& ids, Index padding_id
     for (std::size_t i = 1; i < table.dim(); ++i) out.push_back(table.shape()[i]);
     checked_size("index_select", out);
     Array y = Array::from_shape(out);
-    for (std::size_t k = 0; k < ids.size(); ++k)
+    for (std::size_t k = 0; k < ids.size() && row > 0; ++k)  // (an empty buffer may be null: no memcpy of it)
         std::memcpy(y.data() + k * row, table.data() + static_cast<std::size_t>(ids.data()[k]) * row,
                     row * sizeof(real));
     return record("index_select", std::move(y), {unread(table)}, [ids, row, padding_idx](TensorImpl& y) {

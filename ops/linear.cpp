@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Y = X W^T + b  =>  dX = G W,  dW = G^T X,  db = sum of G over rows.
 //
 // Two speed layers serve it: the forward product of a batch-sized X may use
@@ -48,7 +49,7 @@ Tensor affine(const Tensor& x, const Tensor& W, const Tensor& b) {
     Array y = Array::from_shape(ys);
     // The GEMM accumulates onto the bias rows.
     real* yd = y.data();
-    if (has_bias) {
+    if (has_bias && out > 0) {
         const real* bd = b.data();
         parallel_for(rows, rows_per_grain(out), [&](std::size_t lo, std::size_t hi) {
             for (std::size_t r = lo; r < hi; ++r) std::memcpy(yd + r * out, bd, out * sizeof(real));

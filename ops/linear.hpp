@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The affine map of every layer, with PyTorch's weight layout [out, in]:
 // y = x W^T + b: one GEMM (speed/transposed_weight.hpp and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Y = A B.  dA = dY B^T,  dB = A^T dY.  The gradients are written by GEMM
 // straight into the inputs' grad buffers (beta = 1 when one exists already),
 // with the transposes passed as flags.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The elementwise functions and their derivatives (see pointwise.hpp), and
 // the eager ops that run them over whole tensors.
 #include "pointwise.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The elementwise functions y = f(a) or y = f(a, b) (s a number), each with
 // its derivative beside it -- the one place these derivatives are written.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reductions see a tensor as [outer, n, inner] around the reduced axis.
 #include "reduce.hpp"
 

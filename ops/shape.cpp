@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "shape.hpp"
 
 #include "../speed/fusion.hpp"
@@ -28,6 +29,7 @@ std::size_t extent(const Shape& s, std::size_t from, std::size_t to) {
 void move_block(const real* src, std::size_t src_len, std::size_t src_start, real* dst, std::size_t dst_len,
                 std::size_t dst_start, std::size_t count, std::size_t outer, std::size_t inner, bool add) {
     const std::size_t run = count * inner;
+    if (run == 0) return;  // an empty block: its buffer may be null, which memcpy must not see
     for (std::size_t o = 0; o < outer; ++o) {
         const real* s = src + (o * src_len + src_start) * inner;
         real* d = dst + (o * dst_len + dst_start) * inner;
@@ -266,7 +268,7 @@ Tensor select(const Tensor& x, std::size_t i) {
     const std::size_t n = x.numel() / x.shape()[0];
     if (Tensor v = fusion::view(x, out, i * n, n, n, -1, i, i + 1); v.defined()) return v;
     Array y = Array::from_shape(out);
-    std::memcpy(y.data(), x.data() + i * n, n * sizeof(real));
+    if (n > 0) std::memcpy(y.data(), x.data() + i * n, n * sizeof(real));
     return record("select", std::move(y), {unread(x)}, [i, n](TensorImpl& y) {
         real* dx = grad_into(*y.inputs[0], true).data + i * n;
         const real* g = y.grad.data();

@@ -1,8 +1,11 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Ops that move values without computing new ones: their gradients move the
 // gradient back the same way.
 
 #include <vector>
+
+#include <type_traits>
 
 #include "../autograd/tensor.hpp"
 
@@ -13,6 +16,12 @@ Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm);
 Tensor transpose(const Tensor& x, std::ptrdiff_t axis0 = -2, std::ptrdiff_t axis1 = -1);
 // One dimension may be -1: inferred from the element count.
 Tensor reshape(const Tensor& x, const std::vector<std::ptrdiff_t>& shape);
+// reshape(x, T, B, -1): the sizes as arguments, of any integer type (size_t
+// included, with no narrowing to spell out); -1, once, is inferred.
+template <class... D, class = std::enable_if_t<(sizeof...(D) > 0 && (std::is_integral_v<D> && ...))>>
+Tensor reshape(const Tensor& x, D... dims) {
+    return reshape(x, std::vector<std::ptrdiff_t>{static_cast<std::ptrdiff_t>(dims)...});
+}
 // Elements [start, end) along axis.
 Tensor slice(const Tensor& x, std::ptrdiff_t axis, std::size_t start, std::size_t end);
 // Joins along an existing axis.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Softmax and log-softmax along an axis, computed stably (max subtracted).
 // An axis of length 0 gives an empty result.

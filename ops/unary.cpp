@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Elementwise functions of one tensor. The fusible ones (sigmoid, tanh,
 // exp, relu) are ops/pointwise's, with their derivatives there; the others
 // have theirs here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vecmath.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Vectorised transcendental kernels over contiguous buffers (xsimd: SSE,
 // AVX2 or AVX-512, whatever the build targets). The activations of every

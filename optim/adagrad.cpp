@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "adagrad.hpp"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Adagrad: s <- s + g^2;  p <- p - lr g / (sqrt(s) + eps)
 // (g includes weight_decay * p).
@@ -17,6 +18,8 @@ struct AdagradOptions {
 class Adagrad : public Optimizer {
 public:
     Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
+    // Adagrad(params, lr): the other options at their defaults.
+    Adagrad(std::vector<Tensor> params, real lr) : Adagrad(std::move(params), AdagradOptions{lr}) {}
     void step() override;
 
 private:

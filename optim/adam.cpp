@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "adam.hpp"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Adam (Kingma & Ba), with bias correction:
 //     m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
@@ -23,6 +24,8 @@ struct AdamOptions {
 class Adam : public Optimizer {
 public:
     Adam(std::vector<Tensor> params, AdamOptions options = {});
+    // Adam(params, lr): the other options at their defaults.
+    Adam(std::vector<Tensor> params, real lr) : Adam(std::move(params), AdamOptions{lr}) {}
     void step() override;
 
 private:

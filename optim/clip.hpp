@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Gradient clipping, the cure for exploding gradients in BPTT.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Optimizers update parameters in place from their accumulated gradients.
 // A parameter that received no gradient this step is left alone.

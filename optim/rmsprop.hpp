@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // RMSProp: v <- alpha v + (1 - alpha) g^2;  p <- p - lr g / (sqrt(v) + eps)
 // (g includes weight_decay * p).
@@ -18,6 +19,8 @@ struct RMSPropOptions {
 class RMSProp : public Optimizer {
 public:
     RMSProp(std::vector<Tensor> params, RMSPropOptions options = {});
+    // RMSProp(params, lr): the other options at their defaults.
+    RMSProp(std::vector<Tensor> params, real lr) : RMSProp(std::move(params), RMSPropOptions{lr}) {}
     void step() override;
 
 private:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Learning-rate schedules: call step() once per epoch (or per chosen unit).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Stochastic gradient descent, PyTorch's formulation:
 //     g <- g + weight_decay * p
@@ -20,6 +21,8 @@ struct SGDOptions {
 class SGD : public Optimizer {
 public:
     SGD(std::vector<Tensor> params, SGDOptions options = {});
+    // SGD(params, lr): the other options at their defaults.
+    SGD(std::vector<Tensor> params, real lr) : SGD(std::move(params), SGDOptions{lr}) {}
     void step() override;
 
 private:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Elementwise fusion (see fusion.hpp): pending programs, the pending views
 // they read, and the one node a program becomes. The instructions' forward
 // and derivative are ops/pointwise's, run here over tiles.

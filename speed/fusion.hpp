@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Elementwise fusion, a speed layer: a chain of elementwise ops written one
 // op at a time,

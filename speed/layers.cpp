@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The speed layers attached to the core: the hooks' defaults, and the
 // switches for all layers at once.
 #include "layers.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The speed layers over the core. Each lives in its own files, attaches to
 // the core through autograd/hooks.hpp or is called by the ops it serves,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // tapegrad's own threads, a speed layer (speed/layers.hpp). Recurrent training is a chain of GEMMs too small
 // for the BLAS's threading to pay off (a step of a hidden-128 LSTM is a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Staged weight gradients (see staged_gemm.hpp).
 #include "staged_gemm.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Staged weight gradients, a speed layer. A recurrent layer multiplies by
 // the same weight every step, so its gradient dW = sum_t G_t^T X_t would be

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The transposed-weight cache (see transposed_weight.hpp).
 #include "transposed_weight.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The transposed-weight cache, a speed layer. The product of a batch-sized
 // x (a recurrent or a decoder step) with a weight W [out, in] runs faster

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Value release, a speed layer. A node stays on the tape until the backward
 // walk, but its value is needed only while the program holds a Tensor to it

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The pictures in docs/images show what the tape records today: the nodes of
 each committed SVG (name and shape) are those of the DOT file tape_tour
 writes now. Usage: check_pictures.py DOT_DIR IMAGES_DIR name..."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The core alone -- the tape, the ops and the speed layers, linked without
 // nn/, optim/ or train/ -- records, differentiates and passes a gradient
 // check. It would not link if the core called into a layer above it.

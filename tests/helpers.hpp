@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Shared test helpers: random inputs, tolerances per scalar flavour, the
 // gradcheck assertion and the fixture reader.

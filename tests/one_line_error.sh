@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # one_line_error.sh STATUS TEXT PROGRAM ARGS...: PROGRAM must exit with
 # STATUS and write exactly one line to stderr, containing TEXT (and no
 # "terminate called", no sanitizer report).

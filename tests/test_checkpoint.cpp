@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Checkpoints: .npz round trips, exact resume, clear errors on files that do
 // not fit, and damaged files.
 #include <unistd.h>
@@ -213,7 +214,7 @@ struct DropoutModel : Module {
     Dropout drop;
     Linear out;
     explicit DropoutModel(Generator& g)
-        : emb(6, 3, -1, g), lstm(3, 8, {2, false, false, 0.5, 11}, false, g), drop(0.3, 12), out(8, 6, true, g) {
+        : emb(6, 3, -1, g), lstm(3, 8, RecurrentOptions().num_layers(2).dropout(real(0.5)).seed(11), false, g), drop(0.3, 12), out(8, 6, true, g) {
         register_module("emb", emb);
         register_module("lstm", lstm);
         register_module("drop", drop);

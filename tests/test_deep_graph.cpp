@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Long graphs: the backward walk, the sort and the destruction are all
 // iterative, so depth is limited by memory, not by the stack. Each case runs
 // on a thread with a deliberately small stack (1 MiB): anything that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Keeps docs/derivatives.md and the gradient-check tests in step with ops/:
 // every op name that an ops/*.cpp source passes as a quoted identifier
 // ("tanh", "sum_axis", ...) must appear in the table and in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The docs quote the source: every code block in docs/*.md preceded by a
 // line "<!-- from: FILE -->" must still match FILE line for line (leading and
 // trailing blanks aside), so the teaching notes cannot drift from the code.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Elementwise fusion (speed/fusion.hpp) must be invisible but for speed
 // and the shape of the tape: the same values as the eager ops, gradients
 // equal to rounding, each pending value computed once, and a pending value

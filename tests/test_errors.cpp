@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bad input: each error names the op and the offending shapes or values.
 #include "helpers.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Golden values from PyTorch on identical inputs (tests/fixtures, written by
 // tools/make_fixtures.py). PyTorch's cells are rebuilt here from tapegrad
 // ops; weights are stored [out, in] there, so they are transposed once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every op's gradient against central differences, including broadcast
 // shapes. In the f64 build these are tight (eps 1e-6, rtol 1e-5).
 #include "helpers.hpp"
@@ -365,4 +366,12 @@ TEST_CASE("the gate equations give the same values with elementwise fusion on an
     ElementwiseFusion eager(false);
     const std::vector<Array> plain = run();
     for (std::size_t k = 0; k < plain.size(); ++k) CHECK(close(fused[k], plain[k], kValueTol));
+}
+
+TEST_CASE("argmax, topk and multinomial return ids: nothing is recorded, nothing to differentiate", "[gradcheck]") {
+    Tensor x = rnd({3, 5}, 90);  // requires grad
+    CHECK(argmax(x).shape() == make_shape({3}));
+    const TopK top = topk(x, 2);
+    CHECK_FALSE(top.values.requires_grad());  // off the tape: its values are a plain tensor
+    CHECK(multinomial(softmax(x).detach(), 4).shape() == make_shape({3, 4}));
 }

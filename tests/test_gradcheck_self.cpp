@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gradcheck itself: it must catch a wrong formula at the tolerance it uses.
 // Each case defines a deliberately broken op through the same record() API
 // that ops/ uses, and asserts that gradcheck rejects it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tape inspection: the text listing and the Graphviz export.
 #include "helpers.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "Trains" is checked, not assumed: each cell type must learn a small
 // deterministic memory task to a loss threshold. The task: read a sequence
 // of T random tokens and output, at the end, the token seen first -- the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linear's forward on a batch-sized input, inside a graph, may multiply by
 // a transposed copy of a leaf weight that the graph's nodes share, and
 // stage a leaf weight's gradient to the walk's end (speed/transposed_weight

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Gradient checks of whole layers: every cell unrolled over a sequence with
 // padding, a 2-layer bidirectional LSTM, and each attention kind. The
 // module's parameters are passed to gradcheck as inputs: they are the same
@@ -55,9 +56,9 @@ TEST_CASE("gradcheck: every cell over a padded sequence (T=6, B=3)", "[gradcheck
 TEST_CASE("gradcheck: 2-layer bidirectional LSTM with lengths, batch-first", "[gradcheck][nn]") {
     Generator g(6);
     RecurrentOptions o;
-    o.num_layers = 2;
-    o.bidirectional = true;
-    o.batch_first = true;
+    o.num_layers(2);
+    o.bidirectional(true);
+    o.batch_first(true);
     LSTM l(3, 3, o, false, g);
     Tensor x = rnd({2, 5, 3}, 18);  // [B, T, F]
     auto r = gradcheck(

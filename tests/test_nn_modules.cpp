@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Modules, layers and initialisers: names, modes, shapes, masking semantics,
 // user-defined cells, errors.
 #include "helpers.hpp"
@@ -7,8 +8,8 @@ using namespace tapegrad::nn;
 
 TEST_CASE("built-in layers use PyTorch's parameter names", "[nn]") {
     RecurrentOptions o;
-    o.num_layers = 2;
-    o.bidirectional = true;
+    o.num_layers(2);
+    o.bidirectional(true);
     LSTM lstm(3, 4, o);
     std::vector<std::string> names;
     for (const auto& [n, p] : lstm.named_parameters()) names.push_back(n);
@@ -54,9 +55,9 @@ TEST_CASE("submodules nest their names, and tied weights are listed once and get
 
 TEST_CASE("train() and eval() reach dropout inside stacked layers", "[nn]") {
     RecurrentOptions o;
-    o.num_layers = 2;
-    o.dropout = real(0.5);
-    o.seed = 1;
+    o.num_layers(2);
+    o.dropout(real(0.5));
+    o.seed(1);
     GRU gru(3, 8, o);
     Tensor x = rnd({4, 2, 3}, 1, -1, 1, false);
     gru.eval();
@@ -71,7 +72,7 @@ TEST_CASE("train() and eval() reach dropout inside stacked layers", "[nn]") {
 TEST_CASE("padded steps leave the state alone and output zeros", "[nn]") {
     Generator g(2);
     RecurrentOptions bi;
-    bi.bidirectional = true;
+    bi.bidirectional(true);
     for (int kind = 0; kind < 3; ++kind) {
         std::unique_ptr<Recurrent> l;
         if (kind == 0) l = std::make_unique<RNN>(3, 4, bi, Nonlinearity::Tanh, g);
@@ -96,7 +97,7 @@ TEST_CASE("padded steps leave the state alone and output zeros", "[nn]") {
 TEST_CASE("batch_first gives the same numbers transposed", "[nn]") {
     Generator g1(4), g2(4);
     RecurrentOptions bf;
-    bf.batch_first = true;
+    bf.batch_first(true);
     GRU a(3, 4, {}, g1), b(3, 4, bf, g2);
     Tensor x = rnd({5, 2, 3}, 5, -1, 1, false);
     Tensor ya = a.forward(x).output, yb = b.forward(transpose(x, 0, 1)).output;
@@ -128,8 +129,8 @@ public:
 TEST_CASE("a user-defined cell plugs into the sequence layer, bidirectional, with lengths", "[nn]") {
     Generator g(8);
     RecurrentOptions o;
-    o.num_layers = 2;
-    o.bidirectional = true;
+    o.num_layers(2);
+    o.bidirectional(true);
     Recurrent layer([&](std::size_t in) { return std::make_unique<MinimalGatedCell>(in, 3, g); }, 2, o);
     CHECK(layer.named_parameters().front().first == "W_f_l0");
     Tensor x = rnd({5, 2, 2}, 9);

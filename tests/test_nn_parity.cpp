@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PyTorch parity: nn.RNN / nn.LSTM / nn.GRU (2 layers, uni- and
 // bidirectional, and with packed variable lengths), nn.Linear and
 // nn.Embedding. Weights are PyTorch's state_dicts exported with np.savez
@@ -51,7 +52,7 @@ void check_sequence_layer(Recurrent& layer, const std::string& file, bool lstm) 
 }  // namespace
 
 TEST_CASE("parity: nn.RNN, 2 layers, uni- and bidirectional, packed lengths", "[parity]") {
-    RecurrentOptions uni{2, false}, bi{2, true};
+    const auto uni = RecurrentOptions().num_layers(2), bi = RecurrentOptions().num_layers(2).bidirectional(true);
     RNN a(4, 6, uni), b(4, 6, bi), c(4, 6, bi);
     check_sequence_layer(a, "rnn.npz", false);
     check_sequence_layer(b, "rnn_bi.npz", false);
@@ -59,7 +60,7 @@ TEST_CASE("parity: nn.RNN, 2 layers, uni- and bidirectional, packed lengths", "[
 }
 
 TEST_CASE("parity: nn.LSTM, 2 layers, uni- and bidirectional, packed lengths", "[parity]") {
-    RecurrentOptions uni{2, false}, bi{2, true};
+    const auto uni = RecurrentOptions().num_layers(2), bi = RecurrentOptions().num_layers(2).bidirectional(true);
     LSTM a(4, 6, uni), b(4, 6, bi), c(4, 6, bi);
     check_sequence_layer(a, "lstm.npz", true);
     check_sequence_layer(b, "lstm_bi.npz", true);
@@ -67,7 +68,7 @@ TEST_CASE("parity: nn.LSTM, 2 layers, uni- and bidirectional, packed lengths", "
 }
 
 TEST_CASE("parity: nn.GRU, 2 layers, uni- and bidirectional, packed lengths", "[parity]") {
-    RecurrentOptions uni{2, false}, bi{2, true};
+    const auto uni = RecurrentOptions().num_layers(2), bi = RecurrentOptions().num_layers(2).bidirectional(true);
     GRU a(4, 6, uni), b(4, 6, bi), c(4, 6, bi);
     check_sequence_layer(a, "gru.npz", false);
     check_sequence_layer(b, "gru_bi.npz", false);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Optimizers against torch.optim on the same start and gradients
 // (tests/fixtures/optimizers.npz), clipping, schedules, truncated BPTT.
 #include <functional>

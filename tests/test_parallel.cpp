@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tapegrad's thread pool and the GEMMs and kernels it splits: the same
 // answers on any number of threads, safe from several threads at once.
 #include <atomic>

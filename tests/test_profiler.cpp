@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The op profiler: counts and times by op name, per thread, nestable.
 #include <thread>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A cell that moves its input projection into project_inputs gets it run by
 // nn::Recurrent as one GEMM over all steps: the same values and gradients as
 // a loop that projects each step's input, and one linear node over
@@ -82,7 +83,7 @@ TEST_CASE("Recurrent runs a cell's input projection as one GEMM with the step-by
 
 TEST_CASE("gradcheck: a hoisted cell over a padded bidirectional sequence", "[nn][hoist][gradcheck]") {
     nn::RecurrentOptions o;
-    o.bidirectional = true;
+    o.bidirectional(true);
     nn::Recurrent layer([](std::size_t in) { return std::make_unique<PlainCell>(in, 3, false, 90); }, 2, o);
     Tensor xs = rnd({5, 3, 2}, 91);
     std::vector<Tensor> in{xs};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Robustness: anomaly mode, exploding gradients rescued by clipping, a save
 // killed midway, a 20,000-step LSTM, and the errors of the training helpers.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The tape: what is recorded, accumulation, freeing, grad mode, printing.
 
 #include "helpers.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What is safe across threads: the process-wide switches may be flipped at
 // any time while other threads train; grad mode and anomaly mode are per
 // thread. (tests/tsan runs the switch hammer under ThreadSanitizer.)

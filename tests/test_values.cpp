@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Forward values and numerical stability.
 #include <algorithm>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes to values that backward reads. A leaf written (mutable_value)
 // between the forward that read it and the backward would get its gradient
 // at the new value; backward refuses, naming the op -- and only when that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tools/bootstrap.sh demo   install what is missing, build, run the main demo (date translation)
 # tools/bootstrap.sh test   install what is missing, build, run the test suite
 set -euo pipefail

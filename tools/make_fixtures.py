@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Writes the golden fixtures in tests/fixtures/ with PyTorch (Debian's python3-torch).
 
 Each fixture is a text file of named arrays, one per line:

@@ -1,17 +1,18 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Batching sequences of different lengths: padded to the longest, with the
 // lengths (for the recurrent layers) and a mask (for attention and losses).
 
 #include <vector>
 
-#include "../autograd/tensor.hpp"
+#include "../autograd/ids.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace train {
 
 struct PaddedBatch {
-    IndexArray ids;                    // [T, B], time-major, padded with `pad`
+    Ids ids;                           // [T, B], time-major, padded with `pad`
     std::vector<std::size_t> lengths;  // B real lengths
     Tensor mask() const;               // [B, T]: 1 at real positions, 0 at padding
     std::size_t batch() const { return lengths.size(); }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "beam_search.hpp"
 
 #include <algorithm>

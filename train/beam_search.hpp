@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Beam search for any step-wise decoder. The decoder is a callback: given the
 // parent beam of each surviving hypothesis (to reorder its own state) and the

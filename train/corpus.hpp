@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Reading training text: plain text files (language models) and
 // tab-separated parallel corpora (translation: source<TAB>target[<TAB>...]).

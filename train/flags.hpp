@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Command-line flags for the example programs, over CLI11. Every flag is
 // declared with the values it may take, so a bad one is refused in one line

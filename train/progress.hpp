@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A progress line for training loops: step, loss, tokens/s and ETA. On a
 // terminal it redraws one line; otherwise (logs, CI) it prints a line every

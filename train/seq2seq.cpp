@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "seq2seq.hpp"
 
 #include <xtensor/xview.hpp>
@@ -18,7 +19,7 @@ using namespace nn;
 namespace {
 RecurrentOptions bidirectional() {
     RecurrentOptions r;
-    r.bidirectional = true;
+    r.bidirectional(true);
     return r;
 }
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Sequence-to-sequence with attention (Luong et al. 2015, with input feeding):
 //

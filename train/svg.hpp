@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Small SVG pictures for the examples: an attention heatmap and line plots.
 // SVG is text, opens in any browser, and needs no image library.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Vocabularies: characters or words <-> ids, with the special tokens every
 // sequence model needs at fixed ids: <pad> = 0, <s> = 1, </s> = 2, <unk> = 3.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # check.sh find_package|add_subdirectory BUILD_DIR SOURCE_DIR [CXX_FLAGS]
 # Builds tests/consumer against tapegrad in the given way and runs it.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // d/dw sum(tanh(x w)) through the public header: exits 0 if the gradient
 // matches the closed form.
 #include <cmath>

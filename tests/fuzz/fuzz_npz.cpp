@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the checkpoint loader. Any input must end in a parsed
 // archive or a tapegrad::Error -- never a crash, a sanitizer report, another
 // exception type, or an allocation beyond what the input's size justifies.

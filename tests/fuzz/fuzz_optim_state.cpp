@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: an optimizer's load_state. The input picks an optimizer
 // and rewrites its state entry by entry -- drops one, changes its shape,
 // overwrites its values with the input's bytes, adds a stray entry. Any

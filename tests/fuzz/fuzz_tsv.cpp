@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the parallel-corpus (TSV) reader and the UTF-8 check.
 #include <cstdint>
 #include <string>

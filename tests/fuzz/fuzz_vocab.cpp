@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: the vocabulary loader.
 #include <cstdint>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One program thread's share of the pool stress: jobs of 1 to 9 parts, with
 // pauses long enough for the workers to fall asleep. Returns how many parts

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The thread pool under ThreadSanitizer: three program threads hand it jobs
 // of varying part counts at once, with pauses that let its workers fall
 // asleep. Every part of every job must run exactly once, with no data race

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Training threads while another thread flips every process-wide switch:
 // the thread count (the pool is replaced under running jobs), each speed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Under ThreadSanitizer: two threads train while the main thread flips the
 // thread count, every speed layer and its anomaly mode
 // (tests/tsan/switch_hammer.hpp). No data race, and both trainings learn.
