@@ -174,7 +174,7 @@ int run(int argc, char** argv) {
     app.add_option("--embed", embed, "character embedding size")->check(CLI::Range(1L, 16384L));
     app.add_option("--bptt", T, "truncated BPTT length")->check(CLI::Range(1L, 100000L));
     app.add_option("--batch", B, "parallel streams")->check(CLI::Range(1L, 100000L));
-    app.add_option("--steps", steps, "training steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
     app.add_option("--clip", clip, "clip the global gradient norm to this")->check(train::Positive);
     app.add_option("--temperature", temperature, "sampling temperature")->check(train::real_range(0.01, 100));
@@ -213,17 +213,32 @@ int run(int argc, char** argv) {
         if (saved.size() != v.size())
             fail<ValueError>("{} has {} tokens, the data needs {}: a checkpoint of another model?",
                              vocab_file, saved.size(), v.size());
-        nn::load_checkpoint(ckpt, model, &opt);
-        fmt::print("resumed from {}\n", ckpt);
+    }
+    // What the checkpoint carries beside model and optimizer: the step, the
+    // last perplexity, and the recurrent state carried into the next step.
+    nn::RunState run;
+    auto state = model.zero_state(std::size_t(B));
+    double pp = 0;
+    long first = 1;
+    if (resume) {
+        nn::load_checkpoint(ckpt, model, &opt, run);
+        first = long(run.counter("step")) + 1;
+        for (std::size_t l = 0; l < state.size(); ++l)
+            for (std::size_t k = 0; k < state[l].size(); ++k) {
+                const std::string name = fmt::format("state.{}.{}", l, k);
+                if (!run.values.count(name) || run.values.at(name).shape() != state[l][k].shape())
+                    fail<ValueError>("{}: no carried state '{}' of shape {}", ckpt, name, shape_str(state[l][k].shape()));
+                state[l][k] = Tensor(run.values.at(name));
+            }
+        if (run.values.count("perplexity")) pp = double(run.values.at("perplexity")());
+        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
     }
     v.save(vocab_file);
     fmt::print("model: {} {}x{} ({} parameters)\n", cell, layers, hidden, model.num_parameters());
 
     train::Progress progress(std::size_t(steps), "train", 100);
-    auto state = model.zero_state(std::size_t(B));
-    double pp = 0;
     const std::size_t stream = (ids.size() - 1) / std::size_t(B);
-    for (long s = 1; s <= steps; ++s) {
+    for (long s = first; s <= steps; ++s) {
         const std::size_t t0 = (std::size_t(s - 1) * std::size_t(T)) % stream;
         if (t0 < std::size_t(T)) state = model.zero_state(std::size_t(B));  // a new pass over the streams
         auto [x, y] = window(ids, std::size_t(B), std::size_t(T), t0);
@@ -237,7 +252,12 @@ int run(int argc, char** argv) {
         if (s % eval_every == 0 || s == steps) {
             pp = validation_perplexity(model, val, std::size_t(T));
             progress.message(fmt::format("step {:5d}  validation perplexity {:.3f}", s, pp));
-            nn::save_checkpoint(ckpt, model, &opt);
+            run.counters["step"] = s;
+            run.values["perplexity"] = Array(real(pp));
+            for (std::size_t l = 0; l < state.size(); ++l)
+                for (std::size_t k = 0; k < state[l].size(); ++k)
+                    run.values[fmt::format("state.{}.{}", l, k)] = state[l][k].value();
+            nn::save_checkpoint(ckpt, model, &opt, run);
         }
     }
     progress.finish();

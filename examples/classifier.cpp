@@ -96,7 +96,7 @@ int run(int argc, char** argv) {
     double require = 0;
     bool resume = false;
     app.add_option("--pool", pool, "how the states become one vector")->check(CLI::IsMember({"last", "attention"}));
-    app.add_option("--steps", steps, "training steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "sentences per batch")->check(CLI::Range(1L, 100000L));
     app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
     app.add_option("--require-accuracy", require, "exit 1 unless held-out accuracy reaches this")
@@ -119,13 +119,16 @@ int run(int argc, char** argv) {
     optim::Adam opt(model.parameters(), optim::AdamOptions{real(3e-3)});
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint-" + pool + ".npz";
-    const nn::Generators generators{{"data", &data_gen}};
+    // what the checkpoint carries beside model and optimizer: the data's generator and the step
+    nn::RunState run{{{"data", &data_gen}}, {}, {}};
+    long first = 1;
     if (resume) {
-        nn::load_checkpoint(ckpt, model, &opt, generators);
-        fmt::print("resumed from {}\n", ckpt);
+        nn::load_checkpoint(ckpt, model, &opt, run);
+        first = long(run.counter("step")) + 1;
+        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
     }
     train::Progress progress(std::size_t(steps), "train", 100);
-    for (long s = 1; s <= steps; ++s) {
+    for (long s = first; s <= steps; ++s) {
         std::vector<Example> ex;
         for (long i = 0; i < batch; ++i) ex.push_back(make_example(data_gen.engine()));
         IndexArray labels;
@@ -140,7 +143,8 @@ int run(int argc, char** argv) {
         progress.update(std::size_t(s), loss.item(), tokens);
     }
     progress.finish();
-    nn::save_checkpoint(ckpt, model, &opt, generators);
+    run.counters["step"] = std::max(steps, first - 1);
+    nn::save_checkpoint(ckpt, model, &opt, run);
 
     NoGradGuard ng;
     model.eval();

@@ -55,7 +55,7 @@ int run(int argc, char** argv) {
     double lr = 3e-3, require = 0;
     std::string out_dir = "runs/date_translation";
     bool resume = false;
-    app.add_option("--steps", steps, "training steps (batches)")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps (batches), in all: a resumed run goes on to this step")->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "sentences per batch")->check(CLI::Range(1L, 100000L));
     app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
     app.add_option("--seed", seed, "random seed (data, initialisation)")->check(CLI::Range(0L, train::kMaxCount));
@@ -84,17 +84,20 @@ int run(int argc, char** argv) {
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint.npz";
-    const nn::Generators data_gen{{"data", &train_gen}};
+    // what the checkpoint carries beside model and optimizer: the data's generator and the step
+    nn::RunState run{{{"data", &train_gen}}, {}, {}};
+    long first = 1;
     if (resume) {
-        nn::load_checkpoint(ckpt, model, &opt, data_gen);
-        fmt::print("resumed from {}\n", ckpt);
+        nn::load_checkpoint(ckpt, model, &opt, run);
+        first = long(run.counter("step")) + 1;
+        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
     }
     fmt::print("model: {} parameters; {} held-out dates; examples:\n", model.num_parameters(), test.size());
     for (int i = 0; i < 3; ++i) fmt::print("  {:<28} -> {}\n", test[i].human, test[i].iso);
 
     train::Progress progress(static_cast<std::size_t>(steps), "train", 100);
     double accuracy = 0;
-    for (long s = 1; s <= steps; ++s) {
+    for (long s = first; s <= steps; ++s) {
         std::vector<dates::Pair> pairs;
         for (long i = 0; i < batch; ++i) pairs.push_back(dates::make(train_gen.engine()));
         Batch b = make_batch(pairs, sv, tv);
@@ -110,10 +113,12 @@ int run(int argc, char** argv) {
             accuracy = exact_match(model, test, sv, tv);
             progress.message(fmt::format("step {:5d}  held-out exact match {:.1f}%  ({:.1f} s)", s, 100 * accuracy,
                                          progress.seconds()));
-            nn::save_checkpoint(ckpt, model, &opt, data_gen);
+            run.counters["step"] = s;
+            nn::save_checkpoint(ckpt, model, &opt, run);
         }
     }
     progress.finish();
+    if (first > steps) accuracy = exact_match(model, test, sv, tv);  // resumed at the end: nothing trained
 
     // Greedy vs beam search on a few held-out dates.
     fmt::print("\n{:<30} {:<12} {:<12} {}\n", "input", "greedy", "beam", "expected");

@@ -53,7 +53,7 @@ int run(int argc, char** argv) {
     bool resume = false;
     app.add_option("--data", data, "source<TAB>target file (try ../shared/data/eng-fra-5k.tsv)")->required();
     app.add_option("--level", level, "translate words or characters")->check(CLI::IsMember({"word", "char"}));
-    app.add_option("--steps", steps, "training steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "pairs per batch")->check(CLI::Range(1L, 100000L));
     app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
     app.add_option("--max-len", max_len, "keep pairs whose sides have at most this many units")
@@ -106,15 +106,19 @@ int run(int argc, char** argv) {
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint.npz";
-    const nn::Generators generators{{"data", &data_gen}};
+    // what the checkpoint carries beside model and optimizer: the data's generator, the step, the loss
+    nn::RunState run{{{"data", &data_gen}}, {}, {}};
+    long first = 1;
+    double last_loss = 0;
     if (resume) {
-        nn::load_checkpoint(ckpt, model, &opt, generators);
-        fmt::print("resumed from {}\n", ckpt);
+        nn::load_checkpoint(ckpt, model, &opt, run);
+        first = long(run.counter("step")) + 1;
+        if (run.values.count("loss")) last_loss = double(run.values.at("loss")());
+        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
     }
 
     train::Progress progress(std::size_t(steps), "train", 100);
-    double last_loss = 0;
-    for (long s = 1; s <= steps; ++s) {
+    for (long s = first; s <= steps; ++s) {
         std::vector<std::vector<Index>> src, tin, tout;
         for (long i = 0; i < batch; ++i) {
             const auto& p = pairs[data_gen.next() % pairs.size()];
@@ -131,7 +135,11 @@ int run(int argc, char** argv) {
         opt.step();
         last_loss = s == 1 ? loss.item() : 0.95 * last_loss + 0.05 * loss.item();
         progress.update(std::size_t(s), loss.item(), to.size() + sb.ids.size());
-        if (s % 500 == 0 || s == steps) nn::save_checkpoint(ckpt, model, &opt, generators);
+        if (s % 500 == 0 || s == steps) {
+            run.counters["step"] = s;
+            run.values["loss"] = Array(real(last_loss));
+            nn::save_checkpoint(ckpt, model, &opt, run);
+        }
     }
     progress.finish();
 

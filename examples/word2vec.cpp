@@ -52,7 +52,7 @@ int run(int argc, char** argv) {
     app.add_option("--window", window, "context words on each side")->check(CLI::Range(1L, 1000L));
     app.add_option("--negatives", negatives, "noise words per pair")->check(CLI::Range(1L, 1000L));
     app.add_option("--vocab", vocab_max, "keep the most frequent words")->check(CLI::Range(5L, train::kMaxCount));
-    app.add_option("--steps", steps, "training steps")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "pairs per step")->check(CLI::Range(1L, 1000000L));
     app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
     app.add_option("--require-loss-ratio", require_drop, "exit 1 unless final/first loss is below this")
@@ -88,15 +88,20 @@ int run(int argc, char** argv) {
     } vectors(in, out);
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint.npz";
-    const nn::Generators generators{{"data", &data_gen}};
+    // what the checkpoint carries beside the vectors and optimizer: the data's generator, the step, the loss
+    nn::RunState run{{{"data", &data_gen}}, {}, {}};
+    long first = 1;
+    double first_loss = 0, smooth = 0;
     if (resume) {
-        nn::load_checkpoint(ckpt, vectors, &opt, generators);
-        fmt::print("resumed from {}\n", ckpt);
+        nn::load_checkpoint(ckpt, vectors, &opt, run);
+        first = long(run.counter("step")) + 1;
+        if (run.values.count("loss") && run.values.at("loss").size() == 2)
+            first_loss = run.values.at("loss")(0), smooth = run.values.at("loss")(1);
+        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
     }
     const auto B = std::size_t(batch), K = std::size_t(negatives);
     train::Progress progress(std::size_t(steps), "train", 500);
-    double first = 0, smooth = 0;
-    for (long s = 1; s <= steps; ++s) {
+    for (long s = first; s <= steps; ++s) {
         IndexArray c = IndexArray::from_shape({B}), o = IndexArray::from_shape({B}), n = IndexArray::from_shape({B, K});
         for (std::size_t b = 0; b < B; ++b) {
             const std::size_t i = rng() % ids.size();
@@ -114,11 +119,13 @@ int run(int argc, char** argv) {
         loss.backward();
         opt.step();
         smooth = s == 1 ? loss.item() : 0.98 * smooth + 0.02 * loss.item();
-        if (s == 1) first = smooth;
+        if (s == 1) first_loss = smooth;
         progress.update(std::size_t(s), loss.item(), B * (K + 1));
     }
     progress.finish();
-    nn::save_checkpoint(ckpt, vectors, &opt, generators);
+    run.counters["step"] = std::max(steps, first - 1);
+    run.values["loss"] = Array({real(first_loss), real(smooth)});
+    nn::save_checkpoint(ckpt, vectors, &opt, run);
     v.save(out_dir + "/vocab.txt");
 
     // nearest neighbours by cosine similarity of the input vectors
@@ -154,9 +161,9 @@ int run(int argc, char** argv) {
         for (std::size_t k = 0; k < shown; ++k) fmt::print(" {} ({:.2f})", v.token(Index(sims[k].second)), sims[k].first);
         fmt::print("\n");
     }
-    fmt::print("loss {:.3f} -> {:.3f}\n", first, smooth);
-    if (require_drop > 0 && !(smooth < require_drop * first)) {
-        fmt::print(stderr, "word2vec: the loss fell only from {:.3f} to {:.3f}\n", first, smooth);
+    fmt::print("loss {:.3f} -> {:.3f}\n", first_loss, smooth);
+    if (require_drop > 0 && !(smooth < require_drop * first_loss)) {
+        fmt::print(stderr, "word2vec: the loss fell only from {:.3f} to {:.3f}\n", first_loss, smooth);
         return 1;
     }
     return 0;

@@ -250,15 +250,25 @@ TEST_CASE("exact resume with dropout: every generator the run draws from is in t
     train_dropout(straight, opt_s, data_s, 6);
     manual_seed(42);
     train_dropout(first, opt_f, data_f, 3);
-    save_checkpoint(d.file("ckpt.npz"), first, &opt_f, {{"data", &data_f}});
+    RunState saved{{{"data", &data_f}}, {{"step", 3}, {"epoch", 1}, {"big", std::int64_t(1) << 50}}, {}};
+    saved.values["carried"] = rnd({2, 3}, 5).value();
+    save_checkpoint(d.file("ckpt.npz"), first, &opt_f, saved);
     manual_seed(999);  // a fresh process would have drawn other numbers
-    load_checkpoint(d.file("ckpt.npz"), resumed, &opt_r, {{"data", &data_r}});
+    RunState run{{{"data", &data_r}}, {}, {}};
+    load_checkpoint(d.file("ckpt.npz"), resumed, &opt_r, run);
+    // the counters come back exactly (float32 could not hold 2^50 + 1), and the named values
+    CHECK(run.counter("step") == 3);
+    CHECK(run.counter("epoch") == 1);
+    CHECK(run.counter("big") == std::int64_t(1) << 50);
+    CHECK(close(run.values.at("carried"), saved.values.at("carried"), 0));
+    require_throws_with<ValueError>([&] { run.counter("batch"); }, {"no counter 'batch'"});
     train_dropout(resumed, opt_r, data_r, 3);
     const auto vs = values_of(straight), vr = values_of(resumed);
     for (std::size_t i = 0; i < vs.size(); ++i) CHECK(close(vr[i], vs[i], 0));  // bit-identical
     // the generators the checkpoint carries, by name
     const NamedArrays f = load_npz(d.file("ckpt.npz"));
-    for (const char* k : {"rng/default", "rng/data", "rng/model.lstm.dropout_generator", "rng/model.drop.generator"})
+    for (const char* k : {"rng/default", "rng/data", "rng/model.lstm.dropout_generator", "rng/model.drop.generator",
+                          "meta/step", "value/carried"})
         CHECK(f.count(k) == 1);
     // a generator the checkpoint has but the program does not pass is named
     DropoutModel other(g3);
@@ -288,12 +298,14 @@ TEST_CASE("a load that fails changes nothing: every entry dropped or damaged in 
     Adam opt_src(src.parameters()), opt_dst(dst.parameters());
     train_dropout(src, opt_src, data, 2);
     train_dropout(dst, opt_dst, data2, 1);
-    save_checkpoint(d.file("good.npz"), src, &opt_src, {{"data", &data}});
-    save_checkpoint(d.file("dst.npz"), dst, &opt_dst, {{"data", &data2}});  // dst as it is, to go back to
+    RunState src_run{{{"data", &data}}, {{"step", 2}}, {{"carried", rnd({3}, 4).value()}}};
+    RunState dst_run{{{"data", &data2}}, {{"step", 1}}, {}};
+    save_checkpoint(d.file("good.npz"), src, &opt_src, src_run);
+    save_checkpoint(d.file("dst.npz"), dst, &opt_dst, dst_run);  // dst as it is, to go back to
     const NamedArrays good = load_npz(d.file("good.npz")), before = load_npz(d.file("dst.npz"));
     // everything dst's checkpoint would hold now
     auto now = [&] {
-        save_checkpoint(d.file("now.npz"), dst, &opt_dst, {{"data", &data2}});
+        save_checkpoint(d.file("now.npz"), dst, &opt_dst, dst_run);
         return load_npz(d.file("now.npz"));
     };
     auto same = [](const NamedArrays& a, const NamedArrays& b) {
@@ -314,30 +326,35 @@ TEST_CASE("a load that fails changes nothing: every entry dropped or damaged in 
         INFO(key);
         NamedArrays dropped = good;
         dropped.erase(key);
-        save_npz(d.file("bad.npz"), dropped);
-        CHECK_THROWS_AS(load_checkpoint(d.file("bad.npz"), dst, &opt_dst, {{"data", &data2}}), ValueError);
-        REQUIRE(same(now(), before));
-        for (const auto& [what, damage] : damages) {
-            INFO(what);
-            NamedArrays damaged = good;
-            damage(damaged.at(key));
-            save_npz(d.file("bad.npz"), damaged);
+        // a program's own counters and values are whatever the checkpoint holds
+        const bool free_form = key.rfind("meta/", 0) == 0 || key.rfind("value/", 0) == 0;
+        // true if refused (then nothing changed), false if loaded (then all of it)
+        auto all_or_nothing = [&](const NamedArrays& file) {
+            save_npz(d.file("bad.npz"), file);
             bool refused = false;
             try {
-                load_checkpoint(d.file("bad.npz"), dst, &opt_dst, {{"data", &data2}});
+                load_checkpoint(d.file("bad.npz"), dst, &opt_dst, dst_run);
             } catch (const ValueError&) {
                 refused = true;
             }
             if (refused) {
-                REQUIRE(same(now(), before));  // all ...
+                REQUIRE(same(now(), before));  // nothing ...
             } else {
-                REQUIRE(same(now(), damaged));  // ... or nothing
-                load_checkpoint(d.file("dst.npz"), dst, &opt_dst, {{"data", &data2}});
+                REQUIRE(same(now(), file));  // ... or all
+                load_checkpoint(d.file("dst.npz"), dst, &opt_dst, dst_run);
             }
+            return refused;
+        };
+        CHECK(all_or_nothing(dropped) == !free_form);
+        for (const auto& [what, damage] : damages) {
+            INFO(what);
+            NamedArrays damaged = good;
+            damage(damaged.at(key));
+            const bool refused = all_or_nothing(damaged);
             // what is never a legal value: a wrong shape; NaN or a fraction in a step count or a generator
-            const bool must_refuse = std::string(what) == "reshaped" ||
-                                     (key.rfind("model/", 0) != 0 && std::string(what) == "NaN") ||
-                                     key.rfind("rng/", 0) == 0 || key == "optim/step";
+            const bool must_refuse = (std::string(what) == "reshaped" && key.rfind("value/", 0) != 0) ||
+                                     (key.rfind("optim/", 0) == 0 && std::string(what) == "NaN") ||
+                                     key.rfind("rng/", 0) == 0 || key.rfind("meta/", 0) == 0 || key == "optim/step";
             if (must_refuse) CHECK(refused);
         }
     }

@@ -19,6 +19,10 @@ double Progress::seconds() const {
 }
 
 void Progress::update(std::size_t step, double loss, std::size_t tokens) {
+    if (!started_) {  // a resumed run starts past step 1: the ETA counts only this run's steps
+        before_ = step ? step - 1 : 0;
+        started_ = true;
+    }
     step_ = step;
     loss_ = loss;
     tokens_ += tokens;
@@ -28,7 +32,8 @@ void Progress::update(std::size_t step, double loss, std::size_t tokens) {
 void Progress::draw(bool final) {
     const double s = seconds();
     const double rate = s > 0 ? double(tokens_) / s : 0;
-    const double eta = step_ ? s / double(step_) * double(total_ - std::min(step_, total_)) : 0;
+    const std::size_t done = step_ > before_ ? step_ - before_ : 0;
+    const double eta = done ? s / double(done) * double(total_ - std::min(step_, total_)) : 0;
     const std::size_t width = 24, fill = total_ ? width * std::min(step_, total_) / total_ : width;
     const std::string bar = std::string(fill, '=') + (fill < width ? ">" : "") + std::string(width - std::min(width, fill + 1), ' ');
     const std::string line = fmt::format("{} [{}] {}/{}  loss {:.4f}  {:.0f} tok/s  {} {:.0f}s", label_, bar, step_,

@@ -27,6 +27,8 @@ public:
 private:
     void draw(bool final);
     std::size_t total_, every_, step_ = 0, tokens_ = 0;
+    std::size_t before_ = 0;  // steps done before the first update (a resumed run)
+    bool started_ = false;
     double loss_ = 0;
     bool tty_, drawn_ = false;
     std::string label_;
