@@ -111,10 +111,13 @@ std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t ndim
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad
 
+// fmt::print("{}", tensor) prints what operator<< prints.
+namespace fmt {
 template <>
-struct fmt::formatter<tapegrad::Tensor> : fmt::formatter<std::string> {
+struct formatter<tapegrad::Tensor> : formatter<std::string> {
     template <class Ctx>
     auto format(const tapegrad::Tensor& t, Ctx& ctx) const {
-        return fmt::formatter<std::string>::format(t.to_string(), ctx);
+        return formatter<std::string>::format(t.to_string(), ctx);
     }
 };
+}  // namespace fmt

@@ -174,3 +174,25 @@ TEST_CASE("the UTF-8 check follows the standard's table of well-formed sequences
     }
     require_throws_with<ValueError>([] { check_utf8("abc\xed\xa0\x80", "file.txt"); }, {"file.txt", "UTF-8", "byte 3"});
 }
+
+TEST_CASE("a log-scale plot labels whole decades", "[robust]") {
+    namespace fs = std::filesystem;
+    const std::string path = (fs::temp_directory_path() / ("tapegrad-plot-" + std::to_string(::getpid()) + ".svg")).string();
+    tapegrad::train::write_line_plot_svg(path, {{"norm", {std::pow(10.0, -3.8), 1.0, std::pow(10.0, 12.8)}}}, "t", "step",
+                                         "value", true);
+    std::ifstream in(path);
+    const std::string svg((std::istreambuf_iterator<char>(in)), {});
+    fs::remove(path);
+    CHECK(svg.find(">1e-4<") != std::string::npos);
+    CHECK(svg.find(">1e14<") != std::string::npos);  // -4 to 14 in steps of 3 decades
+    CHECK(svg.find(">1e-3.8<") == std::string::npos);
+    std::size_t labels = 0;
+    for (std::size_t at = svg.find(">1e"); at != std::string::npos; at = svg.find(">1e", at + 1)) {
+        ++labels;
+        const std::string label = svg.substr(at + 1, svg.find('<', at) - at - 1);
+        INFO(label);
+        CHECK(label.find('.') == std::string::npos);
+    }
+    CHECK(labels >= 5);
+    CHECK(labels <= 9);
+}

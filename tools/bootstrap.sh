@@ -15,8 +15,9 @@ fi
 # test fixtures and for benchmarks, never for building or testing).
 packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libfmt-dev libcli11-dev libutfcpp-dev)
 # the test suite also runs under AddressSanitizer + UBSan, the thread pool under
-# ThreadSanitizer (libtsan2), and fuzzes with libFuzzer (clang)
-[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2)
+# ThreadSanitizer (libtsan2), fuzzes with libFuzzer (clang), builds the API
+# reference (doxygen) and uses the installed package through pkg-config
+[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2 doxygen pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do

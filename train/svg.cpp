@@ -79,6 +79,7 @@ void write_line_plot_svg(const std::string& path, const std::vector<Series>& ser
             if (std::isfinite(tr(v))) lo = std::min(lo, tr(v)), hi = std::max(hi, tr(v));
     }
     if (!(lo < hi)) hi = lo + 1;
+    if (log_y) lo = std::floor(lo), hi = std::max(std::ceil(hi), std::floor(lo) + 1);  // whole decades
     auto X = [&](double i) { return L + (W - L - R) * i / double(std::max<std::size_t>(n - 1, 1)); };
     auto Y = [&](double v) { return T + (H - T - B) * (1 - (tr(v) - lo) / (hi - lo)); };
     const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
@@ -92,10 +93,13 @@ void write_line_plot_svg(const std::string& path, const std::vector<Series>& ser
         "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">{}</text>\n",
         W, H, L, escape(title), L, H - B, W - R, H - B, L, T, L, H - B, (L + W - R) / 2, H - 12, escape(x_label),
         (T + H - B) / 2, (T + H - B) / 2, escape(y_label));
-    for (int k = 0; k <= 4; ++k) {  // y ticks
-        const double v = lo + (hi - lo) * k / 4;
-        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", L - 6,
-                         T + (H - T - B) * (1 - k / 4.0) + 4, log_y ? fmt::format("1e{:.1f}", v) : fmt::format("{:.3g}", v));
+    // y ticks: five on a linear axis; on a log axis at whole decades, at most nine of them
+    const double step = log_y ? std::max(1.0, std::ceil((hi - lo) / 8)) : (hi - lo) / 4;
+    if (log_y) hi = lo + step * std::ceil((hi - lo) / step);  // the top tick at the top of the axis
+    for (double v = lo; v <= hi + 1e-9 * (hi - lo); v += step) {
+        const double f = (v - lo) / (hi - lo);
+        s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", L - 6, T + (H - T - B) * (1 - f) + 4,
+                         log_y ? fmt::format("1e{}", int(std::lround(v))) : fmt::format("{:.3g}", v));
     }
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">0</text>\n", L, H - B + 16);
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", W - R, H - B + 16, n - 1);
