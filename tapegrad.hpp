@@ -22,6 +22,7 @@
 #include "ops/arithmetic.hpp"
 #include "ops/attention.hpp"
 #include "ops/broadcast.hpp"
+#include "ops/checkpoint.hpp"
 #include "ops/dropout.hpp"
 #include "ops/index.hpp"
 #include "ops/linear.hpp"

@@ -40,14 +40,16 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
         fail<GraphError>("backward: tensor of shape {} does not require grad (no input of the computation "
                          "requires grad, or it was computed under NoGradGuard)",
                          shape_str(root->value.shape()));
-    if (t_walk_end) fail<GraphError>("backward: called from inside another backward walk");
     const auto mark = hooks().mark.load(std::memory_order_relaxed);
     const auto observe = hooks().backward_done.load(std::memory_order_relaxed);
     if (mark) mark("(until backward)");
+    // A walk may run inside another (a checkpointed segment's backward walks
+    // its recomputed graph): each has its own end-of-walk work.
     std::vector<std::function<void(bool)>> at_end;
+    auto* const outer = t_walk_end;
     t_walk_end = &at_end;
     auto finish = [&](bool completed) {
-        t_walk_end = nullptr;
+        t_walk_end = outer;
         for (auto& fn : at_end) fn(completed);
     };
     try {

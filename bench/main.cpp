@@ -42,7 +42,7 @@ long current_rss_kb() {
 int main(int argc, char** argv) {
     std::string name;
     int steps = 20, warmup = 3;
-    std::size_t T = 0, sgemm = 0;
+    std::size_t T = 0, sgemm = 0, checkpoint_every = 0;
     bool profile = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i], v = argv[i + 1];
@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
         else if (a == "--steps") steps = std::atoi(v.c_str());
         else if (a == "--warmup") warmup = std::atoi(v.c_str());
         else if (a == "--T") T = std::strtoul(v.c_str(), nullptr, 10);
+        else if (a == "--checkpoint-every") checkpoint_every = std::strtoul(v.c_str(), nullptr, 10);
         else if (a == "--sgemm") sgemm = std::strtoul(v.c_str(), nullptr, 10);
         else if (a == "--profile") profile = v != "0";
         else {
@@ -62,11 +63,11 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (name.empty()) {
-        std::fprintf(stderr, "usage: tapegrad_bench --workload NAME [--steps N] [--warmup N] [--T N] | --sgemm H\n");
+        std::fprintf(stderr, "usage: tapegrad_bench --workload NAME [--steps N] [--warmup N] [--T N] [--checkpoint-every K] | --sgemm H\n");
         return 2;
     }
     try {
-        bench::Workload w = bench::make_workload(name, T);
+        bench::Workload w = bench::make_workload(name, T, checkpoint_every);
         const long base_rss = current_rss_kb();
         std::vector<double> ms;
         std::unique_ptr<tapegrad::Profiler> prof;

@@ -58,11 +58,13 @@ struct CharLM : nn::Module {
     nn::Embedding emb;
     std::unique_ptr<nn::Recurrent> rnn;
     nn::Linear out;
-    CharLM(std::size_t H, bool user_cell, CellStyle style, Generator& g)
+    CharLM(std::size_t H, bool user_cell, CellStyle style, Generator& g, std::size_t checkpoint_every = 0)
         : emb(65, 64, -1, g),
           rnn(user_cell ? std::make_unique<nn::Recurrent>(
-                              [&](std::size_t in) { return std::make_unique<UserLSTMCell>(in, H, style, g); }, 64)
-                        : std::unique_ptr<nn::Recurrent>(std::make_unique<nn::LSTM>(64, H, nn::RecurrentOptions{}, false, g))),
+                              [&](std::size_t in) { return std::make_unique<UserLSTMCell>(in, H, style, g); }, 64,
+                              nn::RecurrentOptions().checkpoint_every(checkpoint_every))
+                        : std::unique_ptr<nn::Recurrent>(std::make_unique<nn::LSTM>(
+                              64, H, nn::RecurrentOptions().checkpoint_every(checkpoint_every), false, g))),
           out(H, 65, true, g) {
         register_module("emb", emb);
         register_module("rnn", *rnn);
@@ -128,7 +130,7 @@ double charlm_flops(std::size_t T, std::size_t H) {
 }
 }  // namespace
 
-Workload make_workload(const std::string& name, std::size_t T_override) {
+Workload make_workload(const std::string& name, std::size_t T_override, std::size_t checkpoint_every) {
     auto gen = std::make_shared<Generator>(1234);
     const bool lstm = name.rfind("lstm128", 0) == 0 || name.rfind("lstm512", 0) == 0;
     const std::string kind = lstm && name.size() > 7 ? name.substr(7) : "";  // "", "_cell", "_hoisted"
@@ -136,7 +138,7 @@ Workload make_workload(const std::string& name, std::size_t T_override) {
         const std::size_t H = name.find("512") != std::string::npos ? 512 : 128;
         const std::size_t T = T_override ? T_override : 64;
         const CellStyle style = kind == "_hoisted" ? CellStyle::Hoisted : CellStyle::Ops;
-        auto model = std::make_shared<CharLM>(H, !kind.empty(), style, *gen);
+        auto model = std::make_shared<CharLM>(H, !kind.empty(), style, *gen, checkpoint_every);
         auto x = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         auto y = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         return training(

@@ -17,7 +17,8 @@ struct Workload {
 
 // name: lstm128, lstm128_cell, lstm512, lstm512_cell, seq2seq, floor128, floor512
 // T overrides the sequence length of the char-LM workloads (0 = default 64).
-Workload make_workload(const std::string& name, std::size_t T = 0);
+// checkpoint_every: gradient checkpointing of the char-LMs' recurrent layer (0: off)
+Workload make_workload(const std::string& name, std::size_t T = 0, std::size_t checkpoint_every = 0);
 
 // GFLOP/s of OpenBLAS sgemm on the hidden-512 LSTM step's own shapes.
 double sgemm_rate_lstm(std::size_t hidden);

@@ -163,7 +163,7 @@ int run(int argc, char** argv) {
     app.option_defaults()->always_capture_default();
     std::string data, cell = "lstm", out_dir = "runs/char_lm";
     long hidden = 256, layers = 1, embed = 64, T = 64, B = 32, steps = 1000, sample_len = 300, eval_every = 200,
-         seed = 1;
+         seed = 1, checkpoint_every = 0;
     double drop = 0, lr = 2e-3, clip = 5, temperature = 0.8, require_pp = 0;
     bool resume = false;
     app.add_option("--data", data, "text file to train on (default: the \"hello\" toy)");
@@ -183,6 +183,10 @@ int run(int argc, char** argv) {
     app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
     app.add_option("--out", out_dir, "directory for checkpoint and vocabulary")->check(train::OutputDir);
     app.add_flag("--resume", resume, "continue from the checkpoint in --out");
+    app.add_option("--checkpoint-every", checkpoint_every,
+                   "gradient checkpointing: keep the recurrent state every K steps, compute the rest again in "
+                   "backward (0: off)")
+        ->check(CLI::Range(0L, train::kMaxCount));
     app.add_option("--require-perplexity", require_pp, "exit 1 unless validation perplexity is below this")
         ->check(train::real_range(0, 1e9));
     if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
@@ -204,6 +208,7 @@ int run(int argc, char** argv) {
     o.num_layers(std::size_t(layers));
     o.dropout(static_cast<real>(drop));
     o.seed(std::uint64_t(seed));
+    o.checkpoint_every(std::size_t(checkpoint_every));
     CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     std::filesystem::create_directories(out_dir);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "../ops/checkpoint.hpp"
 #include "../ops/dropout.hpp"
 #include "../ops/index.hpp"
 #include "../ops/shape.hpp"
@@ -52,6 +53,56 @@ RecurrentCell& Recurrent::cell(std::size_t layer, bool reverse) const {
     return *cells_[i];
 }
 
+namespace {
+// One layer's direction in segments of k steps, each a checkpoint(): only
+// the states between segments and the outputs are kept; a segment's gates
+// are computed again when backward reaches it. The same steps as the
+// straight loop in Recurrent::forward, segment by segment.
+std::pair<Tensor, State> checkpointed_direction(const RecurrentCell& c, const Tensor& layer_in, State state,
+                                                bool reverse, const std::vector<Tensor>& masks, std::size_t min_len,
+                                                std::size_t k, std::size_t layer) {
+    const std::size_t T = layer_in.shape()[0];
+    std::vector<Tensor> pieces;  // the segments' outputs, in the order they ran
+    for (std::size_t s0 = 0; s0 < T; s0 += k) {
+        const std::size_t s1 = std::min(T, s0 + k);
+        // the time steps [lo, hi) this segment covers, run forwards or backwards
+        const std::size_t lo = reverse ? T - s1 : s0, hi = reverse ? T - s0 : s1;
+        std::vector<Tensor> seg_masks(masks.begin() + std::ptrdiff_t(lo), masks.begin() + std::ptrdiff_t(hi));
+        const std::size_t n_states = state.size();
+        auto segment = [cell = &c, seg_masks, lo, hi, reverse, min_len, n_states](const std::vector<Tensor>& in) {
+            const Tensor projected = cell->project_inputs(in[0]);  // [hi - lo, B, ...]
+            const Tensor zero = Tensor::zeros(make_shape({1}));
+            State st(in.begin() + 1, in.end());
+            std::vector<Tensor> outs(hi - lo);
+            for (std::size_t j = 0; j < hi - lo; ++j) {
+                const std::size_t t = reverse ? hi - 1 - j : lo + j;
+                State next = cell->checked_step(select(projected, t - lo), st);
+                if (t < min_len) {
+                    st = std::move(next);
+                    outs[t - lo] = st[0];
+                } else {  // padded entries keep their state and output zero
+                    const Tensor& m = seg_masks[t - lo];
+                    for (std::size_t q = 0; q < n_states; ++q) st[q] = where(m, next[q], st[q]);
+                    outs[t - lo] = where(m, next[0], zero);
+                }
+            }
+            std::vector<Tensor> result{stack(outs, 0)};
+            result.insert(result.end(), st.begin(), st.end());
+            return result;
+        };
+        std::vector<Tensor> inputs{slice(layer_in, 0, lo, hi)};
+        inputs.insert(inputs.end(), state.begin(), state.end());
+        std::vector<Tensor> out = checkpoint(segment, inputs,
+                                             fmt::format("layer {}{}, steps {} to {}", layer,
+                                                         reverse ? " (reverse)" : "", lo, hi - 1));
+        pieces.push_back(out[0]);
+        state = State(out.begin() + 1, out.end());
+    }
+    if (reverse) std::reverse(pieces.begin(), pieces.end());  // back in time order
+    return {pieces.size() == 1 ? pieces[0] : concat(pieces, 0), state};
+}
+}  // namespace
+
 SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::size_t>& lengths,
                                   const std::vector<State>& initial) {
     if (input.dim() != 3 || input.shape()[2] != input_size_)
@@ -87,8 +138,15 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
         std::vector<Tensor> direction_outputs;
         for (std::size_t d = 0; d < D; ++d) {
             const RecurrentCell& c = *cells_[l * D + d];
-            const Tensor projected = c.project_inputs(layer_in);  // all steps in one go
             State state = initial.empty() ? c.initial_state(B) : initial[l * D + d];
+            if (options_.checkpoint_every() > 0 && is_grad_enabled()) {
+                auto [out, final_state] = checkpointed_direction(c, layer_in, state, d == 1, masks, min_len,
+                                                                 options_.checkpoint_every(), l);
+                result.final_states[l * D + d] = final_state;
+                direction_outputs.push_back(out);
+                continue;
+            }
+            const Tensor projected = c.project_inputs(layer_in);  // all steps in one go
             std::vector<Tensor> outs(T);
             for (std::size_t s = 0; s < T; ++s) {
                 const std::size_t t = d == 0 ? s : T - 1 - s;

@@ -41,11 +41,16 @@ public:
     RecurrentOptions& batch_first(bool on) { return batch_first_ = on, *this; }
     RecurrentOptions& dropout(real p) { return dropout_ = p, *this; }  // between layers
     RecurrentOptions& seed(std::uint64_t s) { return seed_ = s, *this; }  // for the dropout masks
+    // Gradient checkpointing: keep the states every k steps and compute the
+    // steps in between again during backward (ops/checkpoint.hpp); memory
+    // O(T/k + k) instead of O(T), one more forward. 0: off.
+    RecurrentOptions& checkpoint_every(std::size_t k) { return checkpoint_every_ = k, *this; }
     std::size_t num_layers() const { return num_layers_; }
     bool bidirectional() const { return bidirectional_; }
     bool batch_first() const { return batch_first_; }
     real dropout() const { return dropout_; }
     std::uint64_t seed() const { return seed_; }
+    std::size_t checkpoint_every() const { return checkpoint_every_; }
 
 private:
     std::size_t num_layers_ = 1;
@@ -53,6 +58,7 @@ private:
     bool batch_first_ = false;
     real dropout_ = 0;
     std::uint64_t seed_ = 0;
+    std::size_t checkpoint_every_ = 0;
 };
 
 struct SequenceOutput {

@@ -375,3 +375,14 @@ TEST_CASE("argmax, topk and multinomial return ids: nothing is recorded, nothing
     CHECK_FALSE(top.values.requires_grad());  // off the tape: its values are a plain tensor
     CHECK(multinomial(softmax(x).detach(), 4).shape() == make_shape({3, 4}));
 }
+
+TEST_CASE("gradcheck: checkpoint, a segment run again in backward", "[gradcheck]") {
+    Tensor a = rnd({3, 4}, 91), b = rnd({4, 2}, 92);
+    auto segment = [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{tanh(matmul(in[0], in[1])), sum(in[0] * in[0])};
+    };
+    CHECK_GRADS([=](const V& in) {
+        auto out = checkpoint(segment, {in[0], in[1]}, "segment");
+        return sum(out[0] * out[0]) + out[1];
+    }, a, b);
+}
