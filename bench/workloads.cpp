@@ -138,9 +138,34 @@ Workload make_workload(const std::string& name, std::size_t T_override, std::siz
         const std::size_t H = name.find("512") != std::string::npos ? 512 : 128;
         const std::size_t T = T_override ? T_override : 64;
         const CellStyle style = kind == "_hoisted" ? CellStyle::Hoisted : CellStyle::Ops;
-        auto model = std::make_shared<CharLM>(H, !kind.empty(), style, *gen, checkpoint_every);
+        auto model = std::make_shared<CharLM>(H, !kind.empty(), style, *gen);
         auto x = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
         auto y = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
+        if (checkpoint_every > 0) {
+            // the whole step in segments of k steps (ops/checkpoint.hpp): embedding, LSTM, head and loss
+            // of a segment are kept only while it runs
+            auto segment = [model, x, y](std::size_t t0, std::size_t t1, const std::vector<Tensor>& st) {
+                auto rows = [t0, t1](const IndexArray& a) {  // time steps [t0, t1) of [T, B] ids
+                    const std::size_t B = a.shape()[1];
+                    IndexArray r = IndexArray::from_shape({t1 - t0, B});
+                    std::copy(a.data() + t0 * B, a.data() + t1 * B, r.data());
+                    return r;
+                };
+                const IndexArray xs = rows(*x), ys = rows(*y);
+                nn::SequenceOutput o = model->rnn->forward(model->emb(xs), {}, {nn::State(st)});
+                std::vector<Tensor> out{cross_entropy(model->out(o.output), ys, -100, Reduction::Sum)};
+                for (const Tensor& s : o.final_states[0]) out.push_back(s);
+                return out;
+            };
+            const std::size_t k = checkpoint_every;
+            return training(
+                name, model,
+                [model, segment, T, H, k] {
+                    const Tensor zero = Tensor::zeros(make_shape({kBatch, H}));
+                    return checkpointed_loss(T, k, {zero, zero}, segment)[0] / real(T * kBatch);
+                },
+                charlm_flops(T, H));
+        }
         return training(
             name, model, [model, x, y] { return cross_entropy(model->out(model->rnn->forward(model->emb(*x)).output), *y); },
             charlm_flops(T, H));

@@ -48,6 +48,44 @@ struct CharLM : nn::Module {
     }
 };
 
+// The same loss with gradient checkpointing (ops/checkpoint.hpp): the
+// window in segments of k steps, each a checkpoint() of embedding,
+// recurrence, head and loss, so that only the states between segments are
+// kept until backward; each segment is computed again then, with the same
+// dropout masks. Updates `state` as forward() does.
+Tensor segmented_loss(CharLM& m, const IndexArray& x, const IndexArray& y, std::vector<nn::State>& state,
+                      std::size_t k) {
+    const std::size_t T = x.shape()[0], B = x.shape()[1];
+    std::vector<Tensor> flat;  // the states of every layer, one after another
+    std::vector<std::size_t> per_layer;
+    for (const nn::State& s : state) {
+        flat.insert(flat.end(), s.begin(), s.end());
+        per_layer.push_back(s.size());
+    }
+    auto unflatten = [per_layer](const std::vector<Tensor>& f, std::size_t from) {
+        std::vector<nn::State> s;
+        for (std::size_t n : per_layer) {
+            s.emplace_back(f.begin() + std::ptrdiff_t(from), f.begin() + std::ptrdiff_t(from + n));
+            from += n;
+        }
+        return s;
+    };
+    auto segment = [&m, x, y, B, unflatten](std::size_t t0, std::size_t t1, const std::vector<Tensor>& st) {
+        IndexArray xs = IndexArray::from_shape({t1 - t0, B}), ys = IndexArray::from_shape({t1 - t0, B});
+        std::copy(x.data() + t0 * B, x.data() + t1 * B, xs.data());
+        std::copy(y.data() + t0 * B, y.data() + t1 * B, ys.data());
+        std::vector<nn::State> s = unflatten(st, 0);
+        std::vector<Tensor> out{cross_entropy(m.forward(xs, s), ys, -100, Reduction::Sum)};
+        for (const nn::State& layer : s) out.insert(out.end(), layer.begin(), layer.end());
+        return out;
+    };
+    std::vector<Generator*> generators;
+    for (const auto& [name, g] : m.named_generators()) generators.push_back(g);
+    std::vector<Tensor> result = checkpointed_loss(T, k, flat, segment, generators);
+    state = unflatten(result, 1);
+    return result[0] / real(T * B);
+}
+
 void detach(std::vector<nn::State>& s) {
     for (auto& st : s)
         for (Tensor& t : st) t = t.detach();
@@ -208,7 +246,6 @@ int run(int argc, char** argv) {
     o.num_layers(std::size_t(layers));
     o.dropout(static_cast<real>(drop));
     o.seed(std::uint64_t(seed));
-    o.checkpoint_every(std::size_t(checkpoint_every));
     CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     std::filesystem::create_directories(out_dir);
@@ -249,7 +286,12 @@ int run(int argc, char** argv) {
         auto [x, y] = window(ids, std::size_t(B), std::size_t(T), t0);
         detach(state);  // truncated BPTT: keep the context, cut the gradient
         opt.zero_grad();
-        Tensor loss = cross_entropy(model.forward(x, state), y);
+        Tensor loss;
+        if (checkpoint_every > 0) {
+            loss = segmented_loss(model, x, y, state, std::size_t(checkpoint_every));
+        } else {
+            loss = cross_entropy(model.forward(x, state), y);
+        }
         loss.backward();
         optim::clip_grad_norm(model.parameters(), clip);
         opt.step();

@@ -168,5 +168,24 @@ std::vector<Tensor> checkpoint(const SegmentFn& fn, const std::vector<Tensor>& i
     return out;
 }
 
+std::vector<Tensor> checkpointed_loss(std::size_t T, std::size_t k, const std::vector<Tensor>& initial,
+                                      const SegmentLoss& fn, const std::vector<Generator*>& generators) {
+    if (k == 0) fail<ValueError>("checkpointed_loss: segments of 0 steps");
+    std::vector<Tensor> state = initial;
+    Tensor total;
+    for (std::size_t t0 = 0; t0 < T; t0 += k) {
+        const std::size_t t1 = std::min(T, t0 + k);
+        std::vector<Tensor> out = checkpoint(
+            [fn, t0, t1](const std::vector<Tensor>& st) { return fn(t0, t1, st); }, state,
+            "steps " + std::to_string(t0) + " to " + std::to_string(t1 - 1), generators);
+        if (out.empty()) fail<ValueError>("checkpointed_loss: the segment returned no loss");
+        total = total.defined() ? total + out[0] : out[0];
+        state.assign(out.begin() + 1, out.end());
+    }
+    std::vector<Tensor> result{total};
+    result.insert(result.end(), state.begin(), state.end());
+    return result;
+}
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -38,5 +38,18 @@ using SegmentFn = std::function<std::vector<Tensor>(const std::vector<Tensor>& i
 std::vector<Tensor> checkpoint(const SegmentFn& fn, const std::vector<Tensor>& inputs,
                                const std::string& name = "checkpoint", const std::vector<Generator*>& generators = {});
 
+// A loss summed over a long sequence in segments of k steps, each a
+// checkpoint(): fn(t0, t1, state) returns {the loss of steps [t0, t1), the
+// state after them}; the result is {the summed loss, the final state}.
+// Only the states between segments (and the scalar
+// losses) are kept, so the memory of the whole step -- embeddings, gates,
+// outputs, the loss's probabilities -- is that of one segment, plus a state
+// every k steps. Truncated BPTT with no truncation: the gradient flows
+// through all T steps.
+using SegmentLoss =
+    std::function<std::vector<Tensor>(std::size_t t0, std::size_t t1, const std::vector<Tensor>& state)>;
+std::vector<Tensor> checkpointed_loss(std::size_t T, std::size_t k, const std::vector<Tensor>& initial,
+                                      const SegmentLoss& fn, const std::vector<Generator*>& generators = {});
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -110,3 +110,42 @@ TEST_CASE("checkpoint(): a tensor from outside the segment, and a failure when r
     Tensor y = sum(checkpoint(flaky, {x}, "seg B")[0]);
     require_throws_with<GraphError>([&] { y.backward(); }, {"checkpoint 'seg B'", "recomputing", "the data went away"});
 }
+
+TEST_CASE("checkpointed_loss: a whole char-LM step in segments gives the straight loss and gradients", "[checkpoint_every]") {
+    Generator g(4);
+    Embedding emb(7, 3, -1, g);
+    LSTM lstm(3, 5, {}, false, g);
+    Linear out(5, 7, true, g);
+    const std::size_t T = 11, B = 2;
+    IndexArray x = IndexArray::from_shape({T, B}), y = IndexArray::from_shape({T, B});
+    for (std::size_t k = 0; k < x.size(); ++k) x.data()[k] = Index((k * 3) % 7), y.data()[k] = Index((k * 5 + 1) % 7);
+    std::vector<Tensor> params = emb.parameters();
+    for (auto* m : {static_cast<Module*>(&lstm), static_cast<Module*>(&out)})
+        for (const Tensor& p : m->parameters()) params.push_back(p);
+    auto grads = [&] {
+        std::vector<Array> gs;
+        for (Tensor& p : params) gs.push_back(p.grad()), p.zero_grad();
+        return gs;
+    };
+    const Tensor straight = cross_entropy(out(lstm(emb(x)).output), y, -100, Reduction::Sum);
+    straight.backward();
+    const auto expect = grads();
+    auto segment = [&](std::size_t t0, std::size_t t1, const std::vector<Tensor>& st) {
+        IndexArray xs = IndexArray::from_shape({t1 - t0, B}), ys = IndexArray::from_shape({t1 - t0, B});
+        std::copy(x.data() + t0 * B, x.data() + t1 * B, xs.data());
+        std::copy(y.data() + t0 * B, y.data() + t1 * B, ys.data());
+        SequenceOutput o = lstm(emb(xs), {}, {State(st)});
+        std::vector<Tensor> r{cross_entropy(out(o.output), ys, -100, Reduction::Sum)};
+        for (const Tensor& s : o.final_states[0]) r.push_back(s);
+        return r;
+    };
+    const Tensor zero = Tensor::zeros(make_shape({B, 5}));
+    for (std::size_t k : {1, 4, 11}) {
+        INFO("segments of " << k);
+        const Tensor segmented = checkpointed_loss(T, k, {zero, zero}, segment)[0];
+        CHECK(segmented.item() == Approx(straight.item()).epsilon(kDouble ? 1e-12 : 1e-5));
+        segmented.backward();
+        const auto got = grads();
+        for (std::size_t i = 0; i < got.size(); ++i) CHECK(close(got[i], expect[i], kDouble ? 1e-12 : 1e-5));
+    }
+}
