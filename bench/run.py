@@ -7,6 +7,7 @@ median ms/step, the speed-up ratio and peak memory. Also writes JSON.
     python3 bench/run.py [--threads 2] [--steps 20] [--json bench/results.json] [--smoke]
 """
 import argparse
+import math
 import json
 import os
 import platform
@@ -29,10 +30,12 @@ WORKLOADS = [  # (name, PyTorch counterpart or None, description)
 ]
 
 
-def run_tapegrad(binary, name, steps, warmup, threads, T=None):
+def run_tapegrad(binary, name, steps, warmup, threads, T=None, checkpoint_every=0):
     cmd = [binary, "--workload", name, "--steps", str(steps), "--warmup", str(warmup)]
     if T:
         cmd += ["--T", str(T)]
+    if checkpoint_every:
+        cmd += ["--checkpoint-every", str(checkpoint_every)]
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
@@ -73,6 +76,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=2, help="alternations between the two sides")
     ap.add_argument("--memory-T", type=int, default=1000)
+    ap.add_argument("--checkpoint-T", default="1000,10000,100000",
+                    help="sequence lengths for the gradient-checkpointing rows (comma-separated)")
     ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--binary", default=os.path.join(HERE, "..", "build", "bench", "tapegrad_bench"))
     ap.add_argument("--smoke", action="store_true", help="tiny run: checks that everything works, times nothing useful")
@@ -141,6 +146,22 @@ def main():
             base, peak = memory_torch(args.threads, args.memory_T)
             mem.update(pytorch_peak_mb=peak / 1024, pytorch_step_mb=(peak - base) / 1024)
 
+    # gradient checkpointing: one lstm128 step at each T, straight (where it
+    # fits: up to 10,000 steps) and with segments of k = 32 and k = sqrt(T)
+    ckpt_rows = []
+    if not args.only or "checkpoint" in args.only:
+        for T in [int(t) for t in (("50",) if args.smoke else args.checkpoint_T.split(","))]:
+            ks = ([0] if T <= 10000 else []) + sorted({min(32, T), max(1, round(math.sqrt(T)))})
+            base_ms = None
+            for k in ks:
+                d = run_tapegrad(args.binary, "lstm128", 1, 0, args.threads, T=T, checkpoint_every=k)
+                ms = statistics.median(d["times_ms"])
+                if k == 0:
+                    base_ms = ms
+                ckpt_rows.append({"T": T, "k": k, "peak_mb": d["peak_rss_kb"] / 1024,
+                                  "step_mb": (d["peak_rss_kb"] - d["base_rss_kb"]) / 1024, "ms": ms,
+                                  "vs_straight": ms / base_ms if base_ms else None})
+
     # ---- the table
     print(f"tapegrad vs PyTorch {torch_version or '(missing)'}, {args.threads} threads, "
           f"median of {len(tg_times)} steps, {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
@@ -167,8 +188,16 @@ def main():
             line += f", PyTorch {mem['pytorch_peak_mb']:.0f} MB (+{mem['pytorch_step_mb']:.0f} MB)"
         print(line)
 
+    if ckpt_rows:
+        print("gradient checkpointing, one lstm128 step (k = 0: straight; else the whole step in segments of k):")
+        print(f"{'T':>8} {'k':>5} {'peak MB':>8} {'step MB':>8} {'ms':>10} {'vs k=0':>7}")
+        for r in ckpt_rows:
+            ratio = f"{r['vs_straight']:6.2f}x" if r["vs_straight"] else f"{'-':>7}"
+            print(f"{r['T']:>8} {r['k']:>5} {r['peak_mb']:8.0f} {r['step_mb']:8.0f} {r['ms']:10.1f} {ratio}")
+
     report = {"threads": args.threads, "torch": torch_version, "machine": platform.processor() or platform.machine(),
               "cores": os.cpu_count(), "smoke": args.smoke, "results": results, "sgemm_gflops": rates, "memory": mem,
+              "checkpointing": ckpt_rows,
               "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     with open(args.json, "w") as f:
         json.dump(report, f, indent=2)
