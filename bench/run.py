@@ -102,7 +102,7 @@ def main():
             print("PyTorch is not installed (apt-get install python3-torch): showing tapegrad's side only\n")
 
     per_round = max(1, args.steps // args.rounds)
-    results = []
+    results, tg_times = [], []  # (tg_times: the last workload's, for the header line)
     chosen = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
     for name, torch_name, desc in chosen:
         tg_times, pt_times, peak = [], [], 0
