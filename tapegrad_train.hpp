@@ -12,6 +12,7 @@
 #include "train/flags.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
+#include "train/resume.hpp"
 #include "train/seq2seq.hpp"
 #include "train/svg.hpp"
 #include "train/vocab.hpp"

@@ -14,7 +14,6 @@ inline namespace TAPEGRAD_ABI_NAMESPACE {
 // ---------------------------------------------------------------- making
 Tensor::Tensor(Array value, bool requires_grad) : impl_(std::make_shared<TensorImpl>(std::move(value))) {
     hold();
-    checked_size("Tensor", impl_->value.shape());  // an array whose element count wrapped around
     impl_->seq = next_seq();
     impl_->requires_grad = requires_grad;
 }

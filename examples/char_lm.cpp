@@ -212,7 +212,8 @@ int run(int argc, char** argv) {
     app.add_option("--embed", embed, "character embedding size")->check(CLI::Range(1L, 16384L));
     app.add_option("--bptt", T, "truncated BPTT length")->check(CLI::Range(1L, 100000L));
     app.add_option("--batch", B, "parallel streams")->check(CLI::Range(1L, 100000L));
-    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")
+        ->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
     app.add_option("--clip", clip, "clip the global gradient norm to this")->check(train::Positive);
     app.add_option("--temperature", temperature, "sampling temperature")->check(train::real_range(0.01, 100));
@@ -261,19 +262,17 @@ int run(int argc, char** argv) {
     nn::RunState run;
     auto state = model.zero_state(std::size_t(B));
     double pp = 0;
-    long first = 1;
+    const long first = train::resume_from(resume, ckpt, model, opt, run);
     if (resume) {
-        nn::load_checkpoint(ckpt, model, &opt, run);
-        first = long(run.counter("step")) + 1;
         for (std::size_t l = 0; l < state.size(); ++l)
             for (std::size_t k = 0; k < state[l].size(); ++k) {
                 const std::string name = fmt::format("state.{}.{}", l, k);
                 if (!run.values.count(name) || run.values.at(name).shape() != state[l][k].shape())
-                    fail<ValueError>("{}: no carried state '{}' of shape {}", ckpt, name, shape_str(state[l][k].shape()));
+                    fail<ValueError>("{}: no carried state '{}' of shape {}", ckpt, name,
+                                     shape_str(state[l][k].shape()));
                 state[l][k] = Tensor(run.values.at(name));
             }
         if (run.values.count("perplexity")) pp = double(run.values.at("perplexity")());
-        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
     }
     v.save(vocab_file);
     fmt::print("model: {} {}x{} ({} parameters)\n", cell, layers, hidden, model.num_parameters());

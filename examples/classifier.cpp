@@ -96,7 +96,8 @@ int run(int argc, char** argv) {
     double require = 0;
     bool resume = false;
     app.add_option("--pool", pool, "how the states become one vector")->check(CLI::IsMember({"last", "attention"}));
-    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")
+        ->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "sentences per batch")->check(CLI::Range(1L, 100000L));
     app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
     app.add_option("--require-accuracy", require, "exit 1 unless held-out accuracy reaches this")
@@ -121,12 +122,7 @@ int run(int argc, char** argv) {
     const std::string ckpt = out_dir + "/checkpoint-" + pool + ".npz";
     // what the checkpoint carries beside model and optimizer: the data's generator and the step
     nn::RunState run{{{"data", &data_gen}}, {}, {}};
-    long first = 1;
-    if (resume) {
-        nn::load_checkpoint(ckpt, model, &opt, run);
-        first = long(run.counter("step")) + 1;
-        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
-    }
+    const long first = train::resume_from(resume, ckpt, model, opt, run);
     train::Progress progress(std::size_t(steps), "train", 100);
     for (long s = first; s <= steps; ++s) {
         std::vector<Example> ex;

@@ -55,7 +55,8 @@ int run(int argc, char** argv) {
     double lr = 3e-3, require = 0;
     std::string out_dir = "runs/date_translation";
     bool resume = false;
-    app.add_option("--steps", steps, "training steps (batches), in all: a resumed run goes on to this step")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps (batches), in all: a resumed run goes on to this step")
+        ->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "sentences per batch")->check(CLI::Range(1L, 100000L));
     app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
     app.add_option("--seed", seed, "random seed (data, initialisation)")->check(CLI::Range(0L, train::kMaxCount));
@@ -86,12 +87,7 @@ int run(int argc, char** argv) {
     const std::string ckpt = out_dir + "/checkpoint.npz";
     // what the checkpoint carries beside model and optimizer: the data's generator and the step
     nn::RunState run{{{"data", &train_gen}}, {}, {}};
-    long first = 1;
-    if (resume) {
-        nn::load_checkpoint(ckpt, model, &opt, run);
-        first = long(run.counter("step")) + 1;
-        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
-    }
+    const long first = train::resume_from(resume, ckpt, model, opt, run);
     fmt::print("model: {} parameters; {} held-out dates; examples:\n", model.num_parameters(), test.size());
     for (int i = 0; i < 3; ++i) fmt::print("  {:<28} -> {}\n", test[i].human, test[i].iso);
 

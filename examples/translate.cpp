@@ -53,7 +53,8 @@ int run(int argc, char** argv) {
     bool resume = false;
     app.add_option("--data", data, "source<TAB>target file (try ../shared/data/eng-fra-5k.tsv)")->required();
     app.add_option("--level", level, "translate words or characters")->check(CLI::IsMember({"word", "char"}));
-    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")
+        ->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "pairs per batch")->check(CLI::Range(1L, 100000L));
     app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
     app.add_option("--max-len", max_len, "keep pairs whose sides have at most this many units")
@@ -108,14 +109,9 @@ int run(int argc, char** argv) {
     const std::string ckpt = out_dir + "/checkpoint.npz";
     // what the checkpoint carries beside model and optimizer: the data's generator, the step, the loss
     nn::RunState run{{{"data", &data_gen}}, {}, {}};
-    long first = 1;
+    const long first = train::resume_from(resume, ckpt, model, opt, run);
     double last_loss = 0;
-    if (resume) {
-        nn::load_checkpoint(ckpt, model, &opt, run);
-        first = long(run.counter("step")) + 1;
-        if (run.values.count("loss")) last_loss = double(run.values.at("loss")());
-        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
-    }
+    if (run.values.count("loss")) last_loss = double(run.values.at("loss")());
 
     train::Progress progress(std::size_t(steps), "train", 100);
     for (long s = first; s <= steps; ++s) {

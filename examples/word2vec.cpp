@@ -52,7 +52,8 @@ int run(int argc, char** argv) {
     app.add_option("--window", window, "context words on each side")->check(CLI::Range(1L, 1000L));
     app.add_option("--negatives", negatives, "noise words per pair")->check(CLI::Range(1L, 1000L));
     app.add_option("--vocab", vocab_max, "keep the most frequent words")->check(CLI::Range(5L, train::kMaxCount));
-    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")->check(CLI::Range(1L, train::kMaxCount));
+    app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")
+        ->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "pairs per step")->check(CLI::Range(1L, 1000000L));
     app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
     app.add_option("--require-loss-ratio", require_drop, "exit 1 unless final/first loss is below this")
@@ -90,15 +91,10 @@ int run(int argc, char** argv) {
     const std::string ckpt = out_dir + "/checkpoint.npz";
     // what the checkpoint carries beside the vectors and optimizer: the data's generator, the step, the loss
     nn::RunState run{{{"data", &data_gen}}, {}, {}};
-    long first = 1;
+    const long first = train::resume_from(resume, ckpt, vectors, opt, run);
     double first_loss = 0, smooth = 0;
-    if (resume) {
-        nn::load_checkpoint(ckpt, vectors, &opt, run);
-        first = long(run.counter("step")) + 1;
-        if (run.values.count("loss") && run.values.at("loss").size() == 2)
-            first_loss = run.values.at("loss")(0), smooth = run.values.at("loss")(1);
-        fmt::print("resumed from {} after step {}\n", ckpt, first - 1);
-    }
+    if (run.values.count("loss") && run.values.at("loss").size() == 2)
+        first_loss = run.values.at("loss")(0), smooth = run.values.at("loss")(1);
     const auto B = std::size_t(batch), K = std::size_t(negatives);
     train::Progress progress(std::size_t(steps), "train", 500);
     for (long s = first; s <= steps; ++s) {

@@ -201,6 +201,10 @@ private:
 std::mutex pool_mutex;  // guards making and replacing the pool
 std::shared_ptr<Pool> pool_current;  // read and swapped with std::atomic_load/store
 std::atomic<bool> pool_gone{false};
+// The current pool's thread count, so that num_threads() -- asked before
+// every parallel loop -- reads one word instead of copying the shared_ptr.
+// 0 until the pool is made.
+std::atomic<std::size_t> pool_threads{0};
 struct PoolHolder {
     ~PoolHolder() {
         pool_gone.store(true);
@@ -215,6 +219,7 @@ std::shared_ptr<Pool> pool() {
     if (auto p = std::atomic_load(&pool_current)) return p;
     auto p = std::make_shared<Pool>(threads_from_environment());
     std::atomic_store(&pool_current, p);
+    pool_threads.store(p->threads(), std::memory_order_release);
     return p;
 }
 
@@ -223,7 +228,9 @@ std::shared_ptr<Pool> pool() {
 std::size_t default_num_threads() { return threads_from_environment(); }
 
 std::size_t num_threads() {
-    auto p = pool();
+    if (t_pool_worker || pool_gone.load(std::memory_order_acquire)) return 1;
+    if (const std::size_t n = pool_threads.load(std::memory_order_acquire)) return n;
+    auto p = pool();  // the first call makes it
     return p ? p->threads() : 1;
 }
 
@@ -232,6 +239,7 @@ void set_num_threads(std::size_t n) {
     if (num_threads() == n || pool_gone.load()) return;
     auto fresh = std::make_shared<Pool>(n);
     std::lock_guard<std::mutex> lock(pool_mutex);
+    pool_threads.store(n, std::memory_order_release);
     std::atomic_store(&pool_current, std::move(fresh));  // the old pool goes with its last job
 }
 

@@ -22,29 +22,23 @@ std::string parse_finite(const std::string& s, double& v) {
     if (!std::isfinite(v)) return "'" + s + "' is not a finite number";
     return "";
 }
+
+// finite, in [lo, hi] -- or in [lo, hi) if open_top
+CLI::Validator real_interval(double lo, double hi, bool open_top) {
+    const std::string interval = fmt::format("[{}, {}{}", lo, hi, open_top ? ")" : "]");
+    return CLI::Validator(
+        [lo, hi, open_top, interval](std::string& s) {
+            double v = 0;
+            std::string why = parse_finite(s, v);
+            if (why.empty() && !(v >= lo && (open_top ? v < hi : v <= hi))) why = s + " is outside " + interval;
+            return why;
+        },
+        "in " + interval);
+}
 }  // namespace
 
-CLI::Validator real_range(double lo, double hi) {
-    return CLI::Validator(
-        [lo, hi](std::string& s) {
-            double v = 0;
-            std::string why = parse_finite(s, v);
-            if (why.empty() && !(v >= lo && v <= hi)) why = fmt::format("{} is outside [{}, {}]", s, lo, hi);
-            return why;
-        },
-        fmt::format("in [{}, {}]", lo, hi));
-}
-
-CLI::Validator real_below(double lo, double hi) {
-    return CLI::Validator(
-        [lo, hi](std::string& s) {
-            double v = 0;
-            std::string why = parse_finite(s, v);
-            if (why.empty() && !(v >= lo && v < hi)) why = fmt::format("{} is outside [{}, {})", s, lo, hi);
-            return why;
-        },
-        fmt::format("in [{}, {})", lo, hi));
-}
+CLI::Validator real_range(double lo, double hi) { return real_interval(lo, hi, false); }
+CLI::Validator real_below(double lo, double hi) { return real_interval(lo, hi, true); }
 
 const CLI::Validator Positive(
     [](std::string& s) {
