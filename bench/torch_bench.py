@@ -1,6 +1,16 @@
 # SPDX-License-Identifier: MIT
 """The benchmark workloads, PyTorch side: the same shapes and training step as
-bench/workloads.cpp (forward + backward + clip_grad_norm(5) + Adam(1e-3))."""
+bench/workloads.cpp (forward + backward + clip_grad_norm(5) + Adam(1e-3); the
+*_layer ones: the LSTM layer alone, forward + backward).
+
+    python3 bench/torch_bench.py --workload lstm128 --steps 10 --warmup 3 --threads 1
+
+prints that many per-step times as JSON. bench/run.py runs it in a fresh
+process per setting, since OMP_WAIT_POLICY is read once, at start-up."""
+import argparse
+import json
+import time
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -67,6 +77,19 @@ class Seq2Seq(nn.Module):
 def make_workload(name, T=None):
     """Returns a closure running one training step."""
     torch.manual_seed(1234)
+    if name.endswith("_layer"):  # nn.LSTM alone: forward, backward from a fixed output gradient
+        H = 512 if "512" in name else 128
+        T = T or 64
+        lstm = nn.LSTM(64, H)
+        x = torch.empty(T, B, 64).uniform_(-1, 1).requires_grad_()
+        dy = torch.empty(T, B, H).uniform_(-1, 1)
+
+        def layer_step():
+            lstm.zero_grad()
+            x.grad = None
+            lstm(x)[0].backward(dy)
+
+        return layer_step
     if name.startswith("lstm"):
         H = 512 if "512" in name else 128
         T = T or 64
@@ -88,3 +111,26 @@ def make_workload(name, T=None):
         opt.step()
 
     return step
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workload", required=True)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--T", type=int, default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    step = make_workload(args.workload, T=args.T)
+    times = []
+    for s in range(args.warmup + args.steps):
+        t0 = time.perf_counter()
+        step()
+        if s >= args.warmup:
+            times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"workload": args.workload, "times_ms": times}))
+
+
+if __name__ == "__main__":
+    main()

@@ -170,6 +170,24 @@ Workload make_workload(const std::string& name, std::size_t T_override, std::siz
             name, model, [model, x, y] { return cross_entropy(model->out(model->rnn->forward(model->emb(*x)).output), *y); },
             charlm_flops(T, H));
     }
+    if (name == "lstm128_layer" || name == "lstm512_layer") {
+        // The LSTM layer alone, the work oneDNN's lstm_forward + lstm_backward do
+        // (bench/dnnl_lstm.cpp): forward over x [T, B, 64], backward from a fixed
+        // output gradient, giving dx and the weight gradients. No embedding,
+        // output layer, loss or optimizer.
+        const std::size_t H = name == "lstm512_layer" ? 512 : 128, T = T_override ? T_override : 64;
+        auto lstm = std::make_shared<nn::LSTM>(64, H, nn::RecurrentOptions(), false, *gen);
+        auto x = std::make_shared<Tensor>(rand_uniform(make_shape({T, kBatch, 64}), -1, 1, *gen, true));
+        auto dy = std::make_shared<Array>(rand_uniform(make_shape({T, kBatch, H}), -1, 1, *gen).value());
+        const double E = 64, TB = double(T) * kBatch;
+        return {name,
+                [lstm, x, dy] {
+                    lstm->zero_grad();
+                    x->zero_grad();
+                    lstm->forward(*x).output.backward(*dy);
+                },
+                2 * 3 * (TB * E * 4 * H + TB * H * 4 * H)};
+    }
     if (name == "seq2seq") {
         auto model = std::make_shared<Seq2Seq>(*gen);
         auto src = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));

@@ -15,7 +15,8 @@ struct Workload {
     double gemm_flops = 0;  // multiply-adds x 2 of the GEMMs in one step
 };
 
-// name: lstm128, lstm128_cell, lstm512, lstm512_cell, seq2seq, floor128, floor512
+// name: lstm128, lstm128_cell, lstm128_hoisted, lstm128_layer (the LSTM layer alone:
+// forward + backward, no optimizer), the same at 512, seq2seq, floor128, floor512
 // T overrides the sequence length of the char-LM workloads (0 = default 64).
 // checkpoint_every: gradient checkpointing of the char-LMs' recurrent layer (0: off)
 Workload make_workload(const std::string& name, std::size_t T = 0, std::size_t checkpoint_every = 0);

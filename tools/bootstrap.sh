@@ -16,8 +16,9 @@ fi
 packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libfmt-dev libcli11-dev libutfcpp-dev)
 # the test suite also runs under AddressSanitizer + UBSan, the thread pool under
 # ThreadSanitizer (libtsan2), fuzzes with libFuzzer (clang), builds the API
-# reference (doxygen) and uses the installed package through pkg-config
-[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2 doxygen pkg-config)
+# reference (doxygen), uses the installed package through pkg-config and
+# checks the benchmark's oneDNN peer against tapegrad's LSTM (libdnnl-dev)
+[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2 doxygen pkg-config libdnnl-dev)
 
 missing=()
 for p in "${packages[@]}"; do
