@@ -152,7 +152,7 @@ Workload make_workload(const std::string& name, std::size_t T_override, std::siz
                     return r;
                 };
                 const IndexArray xs = rows(*x), ys = rows(*y);
-                nn::SequenceOutput o = model->rnn->forward(model->emb(xs), {}, {nn::State(st)});
+                nn::SequenceOutput o = model->rnn->forward(model->emb(xs), nn::RecurrentArgs().initial({nn::State(st)}));
                 std::vector<Tensor> out{cross_entropy(model->out(o.output), ys, -100, Reduction::Sum)};
                 for (const Tensor& s : o.final_states[0]) out.push_back(s);
                 return out;

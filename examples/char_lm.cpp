@@ -36,7 +36,7 @@ struct CharLM : nn::Module {
     }
     // logits [T, B, V] for ids [T, B], continuing from `state`
     Tensor forward(const IndexArray& ids, std::vector<nn::State>& state) {
-        nn::SequenceOutput o = rnn->forward(emb(ids), {}, state);
+        nn::SequenceOutput o = rnn->forward(emb(ids), nn::RecurrentArgs().initial(state));
         state = o.final_states;
         return out(o.output);
     }

@@ -9,31 +9,58 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace nn {
 
-NamedArrays state_dict(const Module& m) {
+NamedArrays state_dict(const Module& m, TiedNames tied) {
     NamedArrays out;
     for (const auto& [name, p] : m.named_parameters()) out[name] = p.value();
+    if (tied == TiedNames::Every)
+        for (const auto& [other, listed] : m.tied_names()) out[other] = out.at(listed);
     return out;
 }
 
 namespace {
-// The checks of load_state_dict: every problem named, in one line.
-void check_state_dict(const std::vector<std::pair<std::string, Tensor>>& params, const NamedArrays& arrays,
-                      bool strict) {
+// Each parameter's values in the file: the entry under its name, or under
+// another name of the same (tied) tensor. Every problem named, in one line.
+std::vector<const Array*> resolve(const std::vector<std::pair<std::string, Tensor>>& params,
+                                  const std::vector<std::pair<std::string, std::string>>& tied,
+                                  const NamedArrays& arrays, bool strict) {
     std::string problems;
     std::set<std::string> known;
+    std::vector<const Array*> values;
     for (const auto& [name, p] : params) {
         known.insert(name);
-        auto it = arrays.find(name);
-        if (it == arrays.end())
+        const Array* v = nullptr;
+        std::string from = name;
+        if (auto it = arrays.find(name); it != arrays.end()) v = &it->second;
+        for (const auto& [other, listed] : tied) {
+            if (listed != name) continue;
+            known.insert(other);
+            auto it = arrays.find(other);
+            if (it == arrays.end()) continue;
+            if (!v) {
+                v = &it->second, from = other;
+            } else if (it->second.shape() != v->shape() || !std::equal(v->begin(), v->end(), it->second.begin())) {
+                std::size_t k = 0;
+                while (k < v->size() && it->second.shape() == v->shape() && v->data()[k] == it->second.data()[k]) ++k;
+                problems += it->second.shape() != v->shape()
+                                ? fmt::format("; '{}' and '{}' name one tied parameter, but have shapes {} and {}",
+                                              name, other, shape_str(v->shape()), shape_str(it->second.shape()))
+                                : fmt::format("; '{}' and '{}' name one tied parameter, but differ (element {}: {} "
+                                              "and {})",
+                                              name, other, k, v->data()[k], it->second.data()[k]);
+            }
+        }
+        if (!v)
             problems += fmt::format("; missing '{}' (shape {})", name, shape_str(p.shape()));
-        else if (it->second.shape() != p.shape())
-            problems += fmt::format("; '{}' has shape {} in the file, the model needs {}", name,
-                                    shape_str(it->second.shape()), shape_str(p.shape()));
+        else if (v->shape() != p.shape())
+            problems += fmt::format("; '{}' has shape {} in the file, the model needs {}", from, shape_str(v->shape()),
+                                    shape_str(p.shape()));
+        values.push_back(v);
     }
     if (strict)
         for (const auto& [name, a] : arrays)
             if (!known.count(name)) problems += fmt::format("; unexpected '{}' (shape {})", name, shape_str(a.shape()));
     if (!problems.empty()) fail<ValueError>("load_state_dict: the arrays do not fit the model: {}", problems.substr(2));
+    return values;
 }
 
 // A model's new values, made before any is written: the copies are the
@@ -45,11 +72,11 @@ struct StagedParameters {
         for (std::size_t i = 0; i < into.size(); ++i) *into[i] = std::move(values[i]);
     }
 };
-StagedParameters stage(std::vector<std::pair<std::string, Tensor>>& params, const NamedArrays& arrays) {
+StagedParameters stage(std::vector<std::pair<std::string, Tensor>>& params, const std::vector<const Array*>& from) {
     StagedParameters s;
-    for (auto& [name, p] : params) {
-        s.values.push_back(arrays.at(name));
-        s.into.push_back(&p.mutable_value());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        s.values.push_back(*from[i]);
+        s.into.push_back(&params[i].second.mutable_value());
     }
     return s;
 }
@@ -57,11 +84,12 @@ StagedParameters stage(std::vector<std::pair<std::string, Tensor>>& params, cons
 
 void load_state_dict(Module& m, const NamedArrays& arrays, bool strict) {
     auto params = m.named_parameters();
-    check_state_dict(params, arrays, strict);
-    stage(params, arrays).commit();
+    stage(params, resolve(params, m.tied_names(), arrays, strict)).commit();
 }
 
-void save_parameters(const std::string& path, const Module& m) { save_npz(path, state_dict(m)); }
+void save_parameters(const std::string& path, const Module& m, TiedNames tied) {
+    save_npz(path, state_dict(m, tied));
+}
 
 void load_parameters(const std::string& path, Module& m, bool strict) {
     try {
@@ -154,7 +182,7 @@ void load_checkpoint(const std::string& path, Module& m, optim::Optimizer* opt, 
     try {
         // 1. check everything
         auto params = m.named_parameters();
-        check_state_dict(params, model, true);
+        const std::vector<const Array*> model_values = resolve(params, m.tied_names(), model, true);
         if (opt) {
             if (optim_state.empty()) fail<ValueError>("the checkpoint has no optimizer state");
             opt->check_state(optim_state);
@@ -174,7 +202,7 @@ void load_checkpoint(const std::string& path, Module& m, optim::Optimizer* opt, 
         std::map<std::string, std::int64_t> counters;
         for (const auto& [n, a] : meta) counters[n] = decode_counter(a, "entry 'meta/" + n + "'");
         // 2. then change: the optimizer's load is all or nothing itself, the rest cannot fail
-        StagedParameters staged = stage(params, model);
+        StagedParameters staged = stage(params, model_values);
         if (opt) opt->load_state(optim_state);
         staged.commit();
         for (std::size_t i = 0; i < gens.size(); ++i) *gens[i].second = std::move(restored[i]);

@@ -36,13 +36,22 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace nn {
 
-NamedArrays state_dict(const Module& m);
+// A tied parameter (out.weight = emb.weight) has several names. Once: the
+// first name only, as named_parameters() lists it. Every: each name, as
+// PyTorch's state_dict lists a shared tensor, so the file loads strictly
+// into the PyTorch model.
+enum class TiedNames { Once, Every };
+
+NamedArrays state_dict(const Module& m, TiedNames tied = TiedNames::Once);
 // Copies values into the module's parameters. Throws (before changing
 // anything) naming every missing, unexpected or wrongly shaped entry; with
-// strict = false, unexpected entries are ignored.
+// strict = false, unexpected entries are ignored. An entry under another
+// name of a tied parameter is expected: it must equal the entry under the
+// listed name (else an error names both), or stands in for it if that is
+// absent.
 void load_state_dict(Module& m, const NamedArrays& arrays, bool strict = true);
 
-void save_parameters(const std::string& path, const Module& m);
+void save_parameters(const std::string& path, const Module& m, TiedNames tied = TiedNames::Once);
 void load_parameters(const std::string& path, Module& m, bool strict = true);
 
 // The program's own generators, by name: [a-z0-9_.]+.

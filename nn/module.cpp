@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "module.hpp"
 
+#include <unordered_map>
 #include <unordered_set>
 
 namespace tapegrad {
@@ -60,6 +61,18 @@ std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
     for (auto& [n, p] : all)
         if (seen.insert(p->impl()).second) unique.emplace_back(n, *p);
     return unique;
+}
+
+std::vector<std::pair<std::string, std::string>> Module::tied_names() const {
+    std::vector<std::pair<std::string, Tensor*>> all;
+    collect("", all);
+    std::unordered_map<const TensorImpl*, std::string> first;
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& [n, p] : all) {
+        auto [it, fresh] = first.emplace(p->impl(), n);
+        if (!fresh) out.emplace_back(n, it->second);
+    }
+    return out;
 }
 
 std::vector<Tensor> Module::parameters() const {

@@ -32,6 +32,9 @@ public:
     // weights) is listed once, under the first name.
     std::vector<std::pair<std::string, Tensor>> named_parameters() const;
     std::vector<Tensor> parameters() const;
+    // The other names of tied parameters: (other name, the name
+    // named_parameters() lists it under), e.g. ("out.weight", "emb.weight").
+    std::vector<std::pair<std::string, std::string>> tied_names() const;
     std::size_t num_parameters() const;  // scalar count
     // Every random generator this module and its submodules draw from while
     // training (dropout masks), with dotted names: checkpoints carry their

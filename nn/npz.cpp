@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "npz.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,13 +57,14 @@ struct Reader {  // bounds-checked little-endian reads from a byte string
 };
 
 // ---------------------------------------------------------------- npy
-std::string npy_bytes(const Array& a) {
+template <class A>
+std::string npy_bytes(const A& a, const char* descr) {
     std::string shape = "(";
     for (std::size_t d : a.shape()) shape += std::to_string(d) + ", ";
     if (a.dimension() > 1) shape.resize(shape.size() - 2);
     else if (a.dimension() == 1) shape.resize(shape.size() - 1);  // "(3,)"
     shape += ")";
-    std::string header = std::string("{'descr': '") + (sizeof(real) == 8 ? "<f8" : "<f4") +
+    std::string header = std::string("{'descr': '") + descr +
                          "', 'fortran_order': False, 'shape': " + shape + ", }";
     const std::size_t unpadded = 10 + header.size() + 1;  // magic+version+len, header, '\n'
     header += std::string((64 - unpadded % 64) % 64, ' ') + "\n";
@@ -70,12 +73,21 @@ std::string npy_bytes(const Array& a) {
     out += char(0);
     put16(out, static_cast<std::uint32_t>(header.size()));
     out += header;
-    out.append(reinterpret_cast<const char*>(a.data()), a.size() * sizeof(real));
+    out.append(reinterpret_cast<const char*>(a.data()), a.size() * sizeof(*a.data()));
     return out;
 }
+std::string npy_bytes(const Array& a) { return npy_bytes(a, sizeof(real) == 8 ? "<f8" : "<f4"); }
+std::string npy_bytes(const Ids& a) { return npy_bytes(a, "<i8"); }
+
+// One .npy array: floating point, or integers kept as integers.
+struct NpyArray {
+    Array reals;
+    Ids ids;
+    bool integer = false;
+};
 
 // Parses "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }".
-Array parse_npy(const std::string& b, std::size_t off, std::size_t len, const std::string& what) {
+NpyArray parse_npy(const std::string& b, std::size_t off, std::size_t len, const std::string& what) {
     Reader r{b, what};
     if (len < 10 || b.compare(off, 6, "\x93NUMPY") != 0) fail<ValueError>("load_npz: {}: not a .npy array", what);
     const int major = static_cast<int>(r.get(off + 6, 1));
@@ -133,16 +145,25 @@ Array parse_npy(const std::string& b, std::size_t off, std::size_t len, const st
     if ((data - off) + count * width != len)
         fail<ValueError>("load_npz: {}: holds {} bytes of data, shape {} of {} needs {}", what, len - (data - off),
                          shape_str(shape), descr, count * width);
-    Array a = Array::from_shape(shape);
+    NpyArray out;
     const char* src = b.data() + data;
+    if (descr[1] == 'i') {
+        out.integer = true;
+        out.ids = IndexArray::from_shape(shape);
+        for (std::size_t i = 0; i < count; ++i) {
+            const char* e = src + i * width;
+            if (width == 4) { std::int32_t v; std::memcpy(&v, e, 4); out.ids.data()[i] = v; }
+            else { std::int64_t v; std::memcpy(&v, e, 8); out.ids.data()[i] = static_cast<Index>(v); }
+        }
+        return out;
+    }
+    out.reals = Array::from_shape(shape);
     for (std::size_t i = 0; i < count; ++i) {
         const char* e = src + i * width;
-        if (descr == "<f4") { float v; std::memcpy(&v, e, 4); a.data()[i] = static_cast<real>(v); }
-        else if (descr == "<f8") { double v; std::memcpy(&v, e, 8); a.data()[i] = static_cast<real>(v); }
-        else if (descr == "<i4") { std::int32_t v; std::memcpy(&v, e, 4); a.data()[i] = static_cast<real>(v); }
-        else { std::int64_t v; std::memcpy(&v, e, 8); a.data()[i] = static_cast<real>(v); }
+        if (width == 4) { float v; std::memcpy(&v, e, 4); out.reals.data()[i] = static_cast<real>(v); }
+        else { double v; std::memcpy(&v, e, 8); out.reals.data()[i] = static_cast<real>(v); }
     }
-    return a;
+    return out;
 }
 
 [[noreturn]] void io_error(const char* op, const std::string& path, const char* what) {
@@ -151,12 +172,32 @@ Array parse_npy(const std::string& b, std::size_t off, std::size_t len, const st
 }  // namespace
 
 // ------------------------------------------------------------------- write
+namespace {
+void write_archive(const std::string& path, const std::map<std::string, std::string>& arrays);
+}
+
 void save_npz(const std::string& path, const NamedArrays& arrays) {
+    std::map<std::string, std::string> bytes;
+    for (const auto& [key, a] : arrays) bytes[key] = npy_bytes(a);
+    write_archive(path, bytes);
+}
+
+void save_npz(const std::string& path, const NpzContents& contents) {
+    std::map<std::string, std::string> bytes;
+    for (const auto& [key, a] : contents.reals) bytes[key] = npy_bytes(a);
+    for (const auto& [key, a] : contents.ids) {
+        if (contents.reals.count(key)) fail<ValueError>("save_npz: {}: '{}' names two arrays", path, key);
+        bytes[key] = npy_bytes(a);
+    }
+    write_archive(path, bytes);
+}
+
+namespace {
+void write_archive(const std::string& path, const std::map<std::string, std::string>& arrays) {
     std::string zip, central;
     std::uint32_t count = 0;
-    for (const auto& [key, a] : arrays) {
+    for (const auto& [key, data] : arrays) {
         const std::string name = key + ".npy";
-        const std::string data = npy_bytes(a);
         if (data.size() > 0xFFFFFFF0u || zip.size() > 0xFFFFFFF0u)
             fail<ValueError>("save_npz: {}: array '{}' makes the archive larger than 4 GiB", path, key);
         const std::uint32_t crc = crc32(data.data(), data.size());
@@ -217,9 +258,10 @@ void save_npz(const std::string& path, const NamedArrays& arrays) {
         ::close(dfd);
     }
 }
+}  // namespace
 
 // -------------------------------------------------------------------- read
-NamedArrays parse_npz(const std::string& b, const std::string& what) {
+NpzContents parse_npz_contents(const std::string& b, const std::string& what) {
     Reader r{b, what};
     if (b.size() < 22) fail<ValueError>("load_npz: {}: too short to be an .npz file ({} bytes)", what, b.size());
     // The end-of-central-directory record is in the last 22 + 65535 bytes.
@@ -236,7 +278,7 @@ NamedArrays parse_npz(const std::string& b, const std::string& what) {
     if (entries == 0xFFFF || p == 0xFFFFFFFF)
         fail<ValueError>("load_npz: {}: zip64 archives with that many entries are not supported", what);
 
-    NamedArrays out;
+    NpzContents out;
     for (std::size_t e = 0; e < entries; ++e) {
         if (r.get(p, 4) != 0x02014b50) fail<ValueError>("load_npz: {}: corrupt central directory", what);
         const std::uint64_t method = r.get(p + 10, 2);
@@ -270,20 +312,38 @@ NamedArrays parse_npz(const std::string& b, const std::string& what) {
         if (crc32(b.data() + data, csize) != crc)
             fail<ValueError>("load_npz: {}: checksum mismatch in entry '{}' (the file is damaged)", what, name);
         if (!is_npy) fail<ValueError>("load_npz: {}: entry '{}' is not a .npy array", what, name);
-        if (out.count(name)) fail<ValueError>("load_npz: {}: array '{}' appears twice", what, name);
-        out[name] = parse_npy(b, data, csize, what + ": '" + name + "'");
+        if (out.reals.count(name) || out.ids.count(name))
+            fail<ValueError>("load_npz: {}: array '{}' appears twice", what, name);
+        NpyArray a = parse_npy(b, data, csize, what + ": '" + name + "'");
+        if (a.integer) out.ids[name] = std::move(a.ids);
+        else out.reals[name] = std::move(a.reals);
         p += 46 + nlen + xlen + clen;
     }
     return out;
 }
 
-NamedArrays load_npz(const std::string& path) {
+NamedArrays parse_npz(const std::string& bytes, const std::string& what) {
+    NpzContents c = parse_npz_contents(bytes, what);
+    for (auto& [name, ids] : c.ids) {
+        Array a = Array::from_shape(ids.shape());
+        std::transform(ids.begin(), ids.end(), a.begin(), [](Index v) { return static_cast<real>(v); });
+        c.reals[name] = std::move(a);
+    }
+    return std::move(c.reals);
+}
+
+namespace {
+std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) io_error("load_npz", path, "cannot open");
     std::stringstream ss;
     ss << in.rdbuf();
-    return parse_npz(ss.str(), path);
+    return ss.str();
 }
+}  // namespace
+
+NamedArrays load_npz(const std::string& path) { return parse_npz(read_file(path), path); }
+NpzContents read_npz(const std::string& path) { return parse_npz_contents(read_file(path), path); }
 
 }  // namespace nn
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -12,19 +12,25 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace nn {
 
-Tensor SequenceOutput::h_n() const {
-    std::vector<Tensor> hs;
-    for (const State& s : final_states) hs.push_back(s.at(0));
-    return stack(hs, 0);
+const Tensor& SequenceOutput::h_n() const {
+    if (!h_n_cache.defined()) {
+        std::vector<Tensor> hs;
+        for (const State& s : final_states) hs.push_back(s.at(0));
+        h_n_cache = stack(hs, 0);
+    }
+    return h_n_cache;
 }
 
-Tensor SequenceOutput::c_n() const {
-    std::vector<Tensor> cs;
-    for (const State& s : final_states) {
-        if (s.size() < 2) fail<ValueError>("c_n: the cell has no cell state (only LSTM has one)");
-        cs.push_back(s[1]);
+const Tensor& SequenceOutput::c_n() const {
+    if (!c_n_cache.defined()) {
+        std::vector<Tensor> cs;
+        for (const State& s : final_states) {
+            if (s.size() < 2) fail<ValueError>("c_n: the cell has no cell state (only LSTM has one)");
+            cs.push_back(s[1]);
+        }
+        c_n_cache = stack(cs, 0);
     }
-    return stack(cs, 0);
+    return c_n_cache;
 }
 
 Recurrent::Recurrent(const CellFactory& make_cell, std::size_t input_size, RecurrentOptions options)
@@ -103,8 +109,49 @@ std::pair<Tensor, State> checkpointed_direction(const RecurrentCell& c, const Te
 }
 }  // namespace
 
-SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::size_t>& lengths,
-                                  const std::vector<State>& initial) {
+RecurrentArgs& RecurrentArgs::lengths(const Ids& l) {
+    if (l.dim() != 1) fail<ShapeError>("RecurrentArgs::lengths: lengths of shape {} are not 1-D", shape_str(l.shape()));
+    std::vector<std::size_t> v;
+    for (std::size_t b = 0; b < l.numel(); ++b) {
+        if (l(b) < 0) fail<ValueError>("RecurrentArgs::lengths: length {} of sequence {} is negative", l(b), b);
+        v.push_back(static_cast<std::size_t>(l(b)));
+    }
+    return lengths(std::move(v));
+}
+
+std::vector<State> Recurrent::initial_states(const RecurrentArgs& args, std::size_t B) const {
+    const std::size_t n = cells_.size(), H = hidden_size(), states = cells_.front()->num_states();
+    const bool pytorch_form = args.h0().defined() || args.c0().defined();
+    if (pytorch_form && !args.initial().empty())
+        fail<ValueError>("Recurrent: initial states given twice (h0/c0 and initial); give one form");
+    if (!args.initial().empty()) {
+        if (args.initial().size() != n)
+            fail<ValueError>("Recurrent: {} initial states given, expected {} (layers x directions)",
+                             args.initial().size(), n);
+        return args.initial();
+    }
+    std::vector<State> out;
+    for (std::size_t k = 0; k < n; ++k) out.push_back(cells_[k]->initial_state(B));
+    if (!pytorch_form) return out;
+    if (states > 2)
+        fail<ValueError>("Recurrent: h0/c0 cover cells of one or two states; this cell has {} (use initial())", states);
+    if (args.c0().defined() && states < 2)
+        fail<ValueError>("Recurrent: c0 given, but the cell has no cell state (only LSTM has one)");
+    if (states == 2 && args.h0().defined() != args.c0().defined())
+        fail<ValueError>("Recurrent: an LSTM takes h0 and c0 together (one of them is missing)");
+    const Shape want = make_shape({n, B, H});
+    for (const auto& [name, t] : {std::pair<const char*, const Tensor&>{"h0", args.h0()}, {"c0", args.c0()}}) {
+        if (!t.defined()) continue;
+        if (t.shape() != want)
+            fail<ShapeError>("Recurrent: {} has shape {}, expected {} (layers*directions, batch, hidden)", name,
+                             shape_str(t.shape()), shape_str(want));
+        for (std::size_t k = 0; k < n; ++k) out[k][name[0] == 'h' ? 0 : 1] = select(t, k);
+    }
+    return out;
+}
+
+SequenceOutput Recurrent::forward(const Tensor& input, const RecurrentArgs& args) {
+    const std::vector<std::size_t>& lengths = args.lengths();
     if (input.dim() != 3 || input.shape()[2] != input_size_)
         fail("Recurrent: input of shape {} is not [{}, {}, {}]", shape_str(input.shape()),
              options_.batch_first() ? "batch" : "time", options_.batch_first() ? "time" : "batch", input_size_);
@@ -117,9 +164,7 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
         if (lengths[b] > T)
             fail<ValueError>("Recurrent: length {} of sequence {} is longer than the time axis ({})", lengths[b], b,
                              T);
-    if (!initial.empty() && initial.size() != cells_.size())
-        fail<ValueError>("Recurrent: {} initial states given, expected {} (layers x directions)", initial.size(),
-                         cells_.size());
+    const std::vector<State> initial = initial_states(args, B);
 
     // Steps t >= min_len need masking: mask_t[b] = 1 while t < lengths[b].
     const std::size_t min_len = lengths.empty() ? T : *std::min_element(lengths.begin(), lengths.end());
@@ -138,7 +183,7 @@ SequenceOutput Recurrent::forward(const Tensor& input, const std::vector<std::si
         std::vector<Tensor> direction_outputs;
         for (std::size_t d = 0; d < D; ++d) {
             const RecurrentCell& c = *cells_[l * D + d];
-            State state = initial.empty() ? c.initial_state(B) : initial[l * D + d];
+            State state = initial[l * D + d];
             if (options_.checkpoint_every() > 0 && is_grad_enabled()) {
                 auto [out, final_state] = checkpointed_direction(c, layer_in, state, d == 1, masks, min_len,
                                                                  options_.checkpoint_every(), l);

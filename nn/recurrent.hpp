@@ -13,6 +13,7 @@
 //                              whose last step is t = 0); PyTorch's order
 //   h_n()  [L*D, B, H]         the final h of every layer and direction
 //   c_n()  [L*D, B, H]         LSTM only
+//   h0, c0 [L*D, B, H]         initial states in PyTorch's form (RecurrentArgs)
 //
 // With lengths, sequence b has lengths[b] real steps: padded steps neither
 // change its state nor receive gradient, and the reverse direction starts at
@@ -23,6 +24,7 @@
 #include <memory>
 #include <vector>
 
+#include "../autograd/ids.hpp"
 #include "cell.hpp"
 #include "gru_cell.hpp"
 #include "lstm_cell.hpp"
@@ -61,11 +63,43 @@ private:
     std::size_t checkpoint_every_ = 0;
 };
 
+// What a forward call takes besides the input, each by name:
+//   lstm(x, nn::RecurrentArgs().h0(h0).c0(c0))        PyTorch's lstm(x, (h0, c0))
+//   gru(x, nn::RecurrentArgs().lengths(len).h0(h0))
+//   lstm(x, nn::RecurrentArgs().initial(states))       one State per layer and direction
+// h0 and c0 are [L*D, B, H] tensors in PyTorch's order (layer-major, the
+// reverse direction second); gradients reach them. Unset: zero states.
+class RecurrentArgs {
+public:
+    RecurrentArgs& lengths(std::vector<std::size_t> l) { return lengths_ = std::move(l), *this; }
+    // From an integer array, as read_npz gives NumPy's int64 lengths: 1-D, each >= 0.
+    RecurrentArgs& lengths(const Ids& l);
+    RecurrentArgs& h0(Tensor h) { return h0_ = std::move(h), *this; }
+    RecurrentArgs& c0(Tensor c) { return c0_ = std::move(c), *this; }  // LSTM only
+    RecurrentArgs& initial(std::vector<State> states) { return initial_ = std::move(states), *this; }
+    const std::vector<std::size_t>& lengths() const { return lengths_; }
+    const Tensor& h0() const { return h0_; }
+    const Tensor& c0() const { return c0_; }
+    const std::vector<State>& initial() const { return initial_; }
+
+private:
+    std::vector<std::size_t> lengths_;
+    Tensor h0_, c0_;
+    std::vector<State> initial_;
+};
+
 struct SequenceOutput {
     Tensor output;
     std::vector<State> final_states;
-    Tensor h_n() const;
-    Tensor c_n() const;
+    // The final h (c) of every layer and direction, [L*D, B, H]. Made on the
+    // first call -- one `stack` node on the tape, so gradients flow back to
+    // final_states -- and the same tensor on every later call (and in every
+    // copy of this result made after it).
+    const Tensor& h_n() const;
+    const Tensor& c_n() const;  // LSTM only
+
+    // (the two stacks, once made; not for use)
+    mutable Tensor h_n_cache, c_n_cache;
 };
 
 class Recurrent : public Module {
@@ -76,12 +110,13 @@ public:
     Recurrent(const CellFactory& make_cell, std::size_t input_size, RecurrentOptions options = {});
 
     // lengths: empty (every sequence has T steps) or B values in [0, T].
-    // initial: empty (zero states) or L*D states.
-    SequenceOutput forward(const Tensor& xs, const std::vector<std::size_t>& lengths = {},
-                           const std::vector<State>& initial = {});
-    SequenceOutput operator()(const Tensor& xs, const std::vector<std::size_t>& lengths = {},
-                              const std::vector<State>& initial = {}) {
-        return forward(xs, lengths, initial);
+    SequenceOutput forward(const Tensor& xs, const RecurrentArgs& args);
+    SequenceOutput forward(const Tensor& xs, const std::vector<std::size_t>& lengths = {}) {
+        return forward(xs, RecurrentArgs().lengths(lengths));
+    }
+    SequenceOutput operator()(const Tensor& xs, const RecurrentArgs& args) { return forward(xs, args); }
+    SequenceOutput operator()(const Tensor& xs, const std::vector<std::size_t>& lengths = {}) {
+        return forward(xs, lengths);
     }
 
     RecurrentCell& cell(std::size_t layer, bool reverse = false) const;
@@ -91,6 +126,9 @@ public:
     std::size_t directions() const { return options_.bidirectional() ? 2 : 1; }
 
 private:
+    // The initial state of each layer and direction from args (or zeros).
+    std::vector<State> initial_states(const RecurrentArgs& args, std::size_t B) const;
+
     std::size_t input_size_;
     RecurrentOptions options_;
     std::vector<std::unique_ptr<RecurrentCell>> cells_;  // index layer * D + direction

@@ -6,6 +6,8 @@
 // weight_decay adds weight_decay * p to g (L2); with decoupled_weight_decay
 // (AdamW) it shrinks p by lr * weight_decay * p instead.
 
+#include <utility>
+
 #include "optimizer.hpp"
 
 namespace tapegrad {
@@ -19,6 +21,8 @@ struct AdamOptions {
     real eps = 1e-8;
     real weight_decay = 0;
     bool decoupled_weight_decay = false;  // AdamW
+    // PyTorch's betas=(b1, b2): AdamOptions{3e-4}.betas({0.9, 0.98})
+    AdamOptions& betas(std::pair<real, real> b) { return beta1 = b.first, beta2 = b.second, *this; }
 };
 
 class Adam : public Optimizer {
@@ -32,6 +36,20 @@ private:
     AdamOptions o_;
     std::vector<Array>& m_;
     std::vector<Array>& v_;
+};
+
+// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, PyTorch's
+// torch.optim.AdamW(params, lr, betas, eps, weight_decay) with its defaults.
+class AdamW : public Adam {
+public:
+    AdamW(std::vector<Tensor> params, real lr = 1e-3, std::pair<real, real> betas = {0.9, 0.999}, real eps = 1e-8,
+          real weight_decay = 1e-2)
+        : Adam(std::move(params), AdamOptions{lr, betas.first, betas.second, eps, weight_decay, true}) {}
+    // Any AdamOptions, with the decay decoupled whatever the flag says.
+    AdamW(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params), decoupled(o)) {}
+
+private:
+    static AdamOptions decoupled(AdamOptions o) { return o.decoupled_weight_decay = true, o; }
 };
 
 }  // namespace optim

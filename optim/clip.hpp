@@ -16,6 +16,11 @@ namespace optim {
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 // Clamps every gradient entry to [-limit, limit].
 void clip_grad_value(const std::vector<Tensor>& params, real limit);
+// PyTorch's spellings (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
+inline double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
+    return clip_grad_norm(params, max_norm);
+}
+inline void clip_grad_value_(const std::vector<Tensor>& params, real limit) { clip_grad_value(params, limit); }
 
 }  // namespace optim
 }  // namespace TAPEGRAD_ABI_NAMESPACE

@@ -28,6 +28,10 @@ private:
     std::vector<Array>& square_avg_;
 };
 
+// PyTorch's spelling, torch.optim.RMSprop.
+using RMSprop = RMSProp;
+using RMSpropOptions = RMSPropOptions;
+
 }  // namespace optim
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -134,7 +134,7 @@ TEST_CASE("checkpointed_loss: a whole char-LM step in segments gives the straigh
         IndexArray xs = IndexArray::from_shape({t1 - t0, B}), ys = IndexArray::from_shape({t1 - t0, B});
         std::copy(x.data() + t0 * B, x.data() + t1 * B, xs.data());
         std::copy(y.data() + t0 * B, y.data() + t1 * B, ys.data());
-        SequenceOutput o = lstm(emb(xs), {}, {State(st)});
+        SequenceOutput o = lstm(emb(xs), RecurrentArgs().initial({State(st)}));
         std::vector<Tensor> r{cross_entropy(out(o.output), ys, -100, Reduction::Sum)};
         for (const Tensor& s : o.final_states[0]) r.push_back(s);
         return r;

@@ -254,8 +254,8 @@ TEST_CASE("layers report bad input with shapes", "[nn][errors]") {
     require_throws_with<ShapeError>([&] { cell(rnd({2, 3}, 1), bad); }, {"LSTMCell", "[2, 5]", "hidden 4"});
     require_throws_with<ShapeError>([&] { cell(rnd({2, 3}, 1), {bad[1]}); }, {"LSTMCell", "2 state", "got 1"});
     // the same checks when the layer runs the cell (step, on the projected inputs)
-    require_throws_with<ShapeError>([&] { lstm.forward(rnd({5, 2, 3}, 1), {}, {bad}); }, {"LSTMCell", "[2, 5]", "hidden 4"});
-    require_throws_with<ShapeError>([&] { lstm.forward(rnd({5, 3, 3}, 1), {}, {{bad[1], bad[1]}}); },
+    require_throws_with<ShapeError>([&] { lstm.forward(rnd({5, 2, 3}, 1), RecurrentArgs().initial({bad})); }, {"LSTMCell", "[2, 5]", "hidden 4"});
+    require_throws_with<ShapeError>([&] { lstm.forward(rnd({5, 3, 3}, 1), RecurrentArgs().initial({{bad[1], bad[1]}})); },
                                     {"LSTMCell", "[2, 4]", "batch 3"});
     Linear lin(3, 2);
     require_throws_with<ShapeError>([&] { lin(rnd({4, 5}, 1)); }, {"linear", "[4, 5]", "3"});

@@ -110,7 +110,7 @@ TEST_CASE("truncated BPTT: detach carries the state across chunks and bounds the
     std::vector<Array> chunk_grads;
     for (std::size_t c = 0; c < 3; ++c) {
         for (Tensor& s : state) s = s.detach();  // cut the tape between chunks
-        SequenceOutput out = lstm.forward(slice(xs, 0, 4 * c, 4 * c + 4), {}, {state});
+        SequenceOutput out = lstm.forward(slice(xs, 0, 4 * c, 4 * c + 4), RecurrentArgs().initial({state}));
         Tensor loss = sum(out.output);
         CHECK(graph_size(loss) < 100);  // one chunk's worth of nodes, not all chunks'
         lstm.zero_grad();
@@ -125,6 +125,6 @@ TEST_CASE("truncated BPTT: detach carries the state across chunks and bounds the
         carried = lstm.forward(slice(xs, 0, 0, 8)).final_states[0];
     }
     lstm.zero_grad();
-    sum(lstm.forward(slice(xs, 0, 8, 12), {}, {carried}).output).backward();
+    sum(lstm.forward(slice(xs, 0, 8, 12), RecurrentArgs().initial({carried})).output).backward();
     CHECK(close(lstm.cell(0).weight_hh.grad(), chunk_grads[2], kDouble ? 1e-10 : 1e-5));
 }

@@ -119,7 +119,7 @@ TEST_CASE("training helpers reject bad input with clear errors", "[robust][error
     require_throws_with<ValueError>([] { beam_search({}, 0, 5, 1, 2); }, {"beam_search", "width"});
     LSTM lstm(3, 4);
     std::vector<State> bad_initial(2, lstm.cell(0).initial_state(2));
-    require_throws_with<ValueError>([&] { lstm.forward(rnd({5, 2, 3}, 1), {}, bad_initial); },
+    require_throws_with<ValueError>([&] { lstm.forward(rnd({5, 2, 3}, 1), RecurrentArgs().initial(bad_initial)); },
                                     {"Recurrent", "2 initial states", "expected 1"});
     Tensor non_leaf = rnd({2}, 1) * real(2);
     require_throws_with<ValueError>([&] { optim::SGD({non_leaf}); }, {"optimizer", "parameter 0", "leaf"});

@@ -164,6 +164,52 @@ def optimizers():
     write_npz("optimizers.npz", arrays)
 
 
+def initial_states(kind):
+    """A 2-layer bidirectional nn.LSTM/GRU given h0 (and c0) as PyTorch takes
+    them, [layers*directions, B, H]; the gradients reach h0 and c0 too."""
+    T, B, F, H = 4, 3, 4, 5
+    layer = getattr(torch.nn, kind)(F, H, num_layers=2, bidirectional=True)
+    x = torch.randn(T, B, F, requires_grad=True)
+    h0 = torch.randn(4, B, H, requires_grad=True)
+    c0 = torch.randn(4, B, H, requires_grad=True)
+    r, rh, rc = torch.randn(T, B, 2 * H), torch.randn(4, B, H), torch.randn(4, B, H)
+    out, state = layer(x, (h0, c0) if kind == "LSTM" else h0)
+    h_n, c_n = state if kind == "LSTM" else (state, None)
+    loss = (out * r).sum() + (h_n * rh).sum() + ((c_n * rc).sum() if c_n is not None else 0)
+    loss.backward()
+    arrays = {"x": x, "h0": h0, "r": r, "rh": rh, "out": out, "h_n": h_n, "dx": x.grad, "dh0": h0.grad}
+    if c_n is not None:
+        arrays.update(c0=c0, rc=rc, c_n=c_n, dc0=c0.grad)
+    for name, p in layer.named_parameters():
+        arrays["param." + name] = p
+        arrays["grad." + name] = p.grad
+    write_npz(f"{kind.lower()}_h0.npz", arrays)
+
+
+def tied_weights():
+    """A language model whose output layer shares the embedding's weight, its
+    state_dict exported as PyTorch lists it: the shared tensor under both
+    names. Also int64 ids and lengths, as NumPy keeps them."""
+
+    class TiedLM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(7, 5)
+            self.rnn = torch.nn.GRU(5, 5)
+            self.out = torch.nn.Linear(5, 7)
+            self.out.weight = self.emb.weight
+
+    m = TiedLM()
+    sd = m.state_dict()
+    assert sd["out.weight"].data_ptr() == sd["emb.weight"].data_ptr()
+    ids = torch.tensor([[1, 4], [6, 0], [2, 2]])
+    out, _ = m.rnn(m.emb(ids))
+    logits = m.out(out)
+    arrays = {k: v for k, v in sd.items()}
+    arrays.update(ids=ids.numpy(), lengths=np.array([3, 2], dtype=np.int64), logits=logits)
+    write_npz("tied_lm.npz", arrays)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     softmax_cross_entropy()
@@ -175,3 +221,6 @@ if __name__ == "__main__":
         sequence_layer(kind, True, [5, 2, 3])
     linear_embedding()
     optimizers()
+    initial_states("LSTM")
+    initial_states("GRU")
+    tied_weights()
