@@ -32,6 +32,7 @@
 #include "ops/ranking.hpp"
 #include "ops/reduce.hpp"
 #include "ops/shape.hpp"
+#include "ops/scan.hpp"
 #include "ops/softmax.hpp"
 #include "ops/unary.hpp"
 #include "speed/fusion.hpp"

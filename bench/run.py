@@ -31,6 +31,10 @@ WORKLOADS = [  # (name, PyTorch counterpart or None, oneDNN counterpart or None,
     ("lstm512_layer", "lstm512_layer", 512, "the LSTM layer alone, forward + backward, H=512"),
     ("floor512", None, None, "hand-fused LSTM floor, H=512 (no optimizer)"),
     ("seq2seq", "seq2seq", None, "seq2seq GRU + Luong general attention"),
+    ("mingru_step", None, None, "minGRU layer alone (cells/), step by step, T=256, H=128"),
+    ("mingru_scan", None, None, "the same minGRU as one parallel log-space scan"),
+    ("minlstm_step", None, None, "minLSTM layer alone (cells/), step by step, T=256, H=128"),
+    ("minlstm_scan", None, None, "the same minLSTM as one parallel log-space scan"),
 ]
 
 
@@ -246,6 +250,10 @@ def main():
                      for kind in ("cell", "hoisted") if f"lstm{H}_{kind}" in by_name]
             if parts:
                 print(f"user cell / built-in LSTM at H={H}: " + ", ".join(parts))
+    for cell in ("mingru", "minlstm"):
+        if f"{cell}_step" in by_name and f"{cell}_scan" in by_name:
+            print(f"{cell}: the parallel scan takes {by_name[f'{cell}_scan'] / by_name[f'{cell}_step']:.2f}x "
+                  f"the time of the step-by-step form at T=256")
     for H, rate in rates.items():
         ach = [r for r in results if r["workload"] in (f"lstm{H}", f"lstm{H}_layer", f"floor{H}")
                and "gemm_gflops_achieved" in r]

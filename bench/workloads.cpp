@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <tapegrad.hpp>
 
+#include <cells/min_gru.hpp>
+
 #include "floor.hpp"
 #include <ops/gemm.hpp>
 
@@ -187,6 +189,31 @@ Workload make_workload(const std::string& name, std::size_t T_override, std::siz
                     lstm->forward(*x).output.backward(*dy);
                 },
                 2 * 3 * (TB * E * 4 * H + TB * H * 4 * H)};
+    }
+    if (name == "mingru_step" || name == "mingru_scan" || name == "minlstm_step" || name == "minlstm_scan") {
+        // a minGRU / minLSTM layer alone (cells/min_gru.hpp), forward + backward,
+        // step by step (nn::Recurrent over the cell) or as one log-space scan
+        const std::size_t H = 128, T = T_override ? T_override : 256;
+        const bool gru = name.rfind("mingru", 0) == 0, scan = name.find("_scan") != std::string::npos;
+        auto layer = std::make_shared<nn::Recurrent>(
+            [&](std::size_t in) -> std::unique_ptr<nn::RecurrentCell> {
+                if (gru) return std::make_unique<cells::MinGRUCell>(in, H, *gen);
+                return std::make_unique<cells::MinLSTMCell>(in, H, *gen);
+            },
+            64);
+        auto x = std::make_shared<Tensor>(rand_uniform(make_shape({T, kBatch, 64}), -1, 1, *gen, true));
+        auto dy = std::make_shared<Array>(rand_uniform(make_shape({T, kBatch, H}), -1, 1, *gen).value());
+        return {name,
+                [layer, x, dy, gru, scan] {
+                    layer->zero_grad();
+                    x->zero_grad();
+                    Tensor y;
+                    if (!scan) y = layer->forward(*x).output;
+                    else if (gru) y = static_cast<const cells::MinGRUCell&>(layer->cell(0)).scan(*x).output;
+                    else y = static_cast<const cells::MinLSTMCell&>(layer->cell(0)).scan(*x).output;
+                    y.backward(*dy);
+                },
+                0};
     }
     if (name == "seq2seq") {
         auto model = std::make_shared<Seq2Seq>(*gen);

@@ -3,6 +3,7 @@
 //
 //   char_lm                                  # the lecture notes' toy: learn "hello" over {h, e, l, o}
 //   char_lm --data ../shared/data/tinyshakespeare.txt --cell lstm --steps 2000
+//   char_lm --data FILE --cell mingru --seconds 60  # minGRU, minLSTM, sLSTM: cells/
 //   char_lm --data FILE --resume             # continue from --out/checkpoint.npz
 //
 // Truncated BPTT: B streams read the training text side by side, T characters
@@ -17,6 +18,9 @@
 #include <set>
 #include <tapegrad_train.hpp>
 
+#include <cells/min_gru.hpp>
+#include <cells/slstm.hpp>
+
 using namespace tapegrad;
 
 namespace {
@@ -29,10 +33,18 @@ struct CharLM : nn::Module {
         if (cell == "rnn") rnn = std::make_unique<nn::RNN>(E, H, o, nn::Nonlinearity::Tanh, g);
         else if (cell == "lstm") rnn = std::make_unique<nn::LSTM>(E, H, o, true, g);
         else if (cell == "gru") rnn = std::make_unique<nn::GRU>(E, H, o, g);
-        else fail<ValueError>("--cell must be rnn, lstm or gru, not '{}'", cell);
+        else if (cell == "mingru") rnn = user_cells<cells::MinGRUCell>(E, H, o, g);
+        else if (cell == "minlstm") rnn = user_cells<cells::MinLSTMCell>(E, H, o, g);
+        else if (cell == "slstm") rnn = user_cells<cells::SLSTMCell>(E, H, o, g);
+        else fail<ValueError>("--cell must be rnn, lstm, gru, mingru, minlstm or slstm, not '{}'", cell);
         register_module("emb", emb);
         register_module("rnn", *rnn);
         register_module("out", out);
+    }
+    // A sequence layer of one of cells/' cells (written as user cells are)
+    template <class Cell>
+    static std::unique_ptr<nn::Recurrent> user_cells(std::size_t E, std::size_t H, nn::RecurrentOptions o, Generator& g) {
+        return std::make_unique<nn::Recurrent>([&](std::size_t in) { return std::make_unique<Cell>(in, H, g); }, E, o);
     }
     // logits [T, B, V] for ids [T, B], continuing from `state`
     Tensor forward(const IndexArray& ids, std::vector<nn::State>& state) {
@@ -202,10 +214,11 @@ int run(int argc, char** argv) {
     std::string data, cell = "lstm", out_dir = "runs/char_lm";
     long hidden = 256, layers = 1, embed = 64, T = 64, B = 32, steps = 1000, sample_len = 300, eval_every = 200,
          seed = 1, checkpoint_every = 0;
-    double drop = 0, lr = 2e-3, clip = 5, temperature = 0.8, require_pp = 0;
+    double drop = 0, lr = 2e-3, clip = 5, temperature = 0.8, require_pp = 0, seconds = 0;
     bool resume = false;
     app.add_option("--data", data, "text file to train on (default: the \"hello\" toy)");
-    app.add_option("--cell", cell, "recurrent cell")->check(CLI::IsMember({"rnn", "lstm", "gru"}));
+    app.add_option("--cell", cell, "recurrent cell (mingru, minlstm, slstm: cells/)")
+        ->check(CLI::IsMember({"rnn", "lstm", "gru", "mingru", "minlstm", "slstm"}));
     app.add_option("--hidden", hidden, "hidden size")->check(CLI::Range(1L, 16384L));
     app.add_option("--layers", layers, "stacked layers")->check(CLI::Range(1L, 64L));
     app.add_option("--dropout", drop, "dropout between layers")->check(train::real_below(0, 1));
@@ -218,6 +231,8 @@ int run(int argc, char** argv) {
     app.add_option("--clip", clip, "clip the global gradient norm to this")->check(train::Positive);
     app.add_option("--temperature", temperature, "sampling temperature")->check(train::real_range(0.01, 100));
     app.add_option("--sample", sample_len, "characters to sample at the end")->check(CLI::Range(0L, 1000000L));
+    app.add_option("--seconds", seconds, "stop after this much training time (0: no limit)")
+        ->check(train::real_range(0, 1e9));
     app.add_option("--eval-every", eval_every, "validation every N steps")->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--seed", seed, "random seed")->check(CLI::Range(0L, train::kMaxCount));
     app.add_option("--out", out_dir, "directory for checkpoint and vocabulary")->check(train::OutputDir);
@@ -295,6 +310,8 @@ int run(int argc, char** argv) {
         optim::clip_grad_norm(model.parameters(), clip);
         opt.step();
         progress.update(std::size_t(s), loss.item(), std::size_t(T * B));
+        const bool out_of_time = seconds > 0 && progress.seconds() >= seconds;
+        if (out_of_time) steps = s;  // the time budget ends the run here
         if (s % eval_every == 0 || s == steps) {
             pp = validation_perplexity(model, val, std::size_t(T));
             progress.message(fmt::format("step {:5d}  validation perplexity {:.3f}", s, pp));
@@ -310,7 +327,8 @@ int run(int argc, char** argv) {
     Generator sg(static_cast<std::uint64_t>(seed) + 7);
     fmt::print("\nsample (temperature {}):\n{}\n\n", temperature,
                sample(model, v, text.substr(0, 1), std::size_t(sample_len), temperature, sg));
-    fmt::print("validation perplexity {:.3f} after {} steps ({:.0f} s)\n", pp, steps, progress.seconds());
+    fmt::print("validation perplexity {:.3f} after {} steps ({:.0f} s, {:.1f} ms/step)\n", pp, steps,
+               progress.seconds(), 1000 * progress.seconds() / double(std::max(1L, steps - first + 1)));
     if (require_pp > 0 && !(pp < require_pp)) {
         fmt::print(stderr, "char_lm: perplexity {:.3f} is not below {:.3f}\n", pp, require_pp);
         return 1;

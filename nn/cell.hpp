@@ -55,8 +55,9 @@ public:
     // which the ops read in place.
     virtual State step(const Tensor& x_proj, const State& state) const = 0;
 
-    // A zero state for a batch of B.
-    State initial_state(std::size_t batch) const;
+    // The state before the first step, for a batch of B: zeros, unless the
+    // cell starts elsewhere (cells/slstm.hpp: its stabiliser starts at -inf).
+    virtual State initial_state(std::size_t batch) const;
     // One step on a raw input [B, input_size], for decoders that run the cell
     // themselves.
     State forward(const Tensor& x, const State& state) const;

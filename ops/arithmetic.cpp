@@ -56,5 +56,18 @@ Tensor square(const Tensor& a) {
     }, Output::unread);
 }
 
+// d max(a, b) = the gradient to whichever is larger (to a on a tie, as
+// a >= b picks it): a subgradient, like relu's at 0.
+Tensor maximum(const Tensor& a, const Tensor& b) {
+    if (a.shape() != b.shape())
+        fail<ShapeError>("maximum: shapes {} and {} differ", shape_str(a.shape()), shape_str(b.shape()));
+    return record("maximum", xt::maximum(a.value(), b.value()), {a, b}, [](TensorImpl& y) {
+        const Array& av = y.inputs[0]->value;
+        const Array& bv = y.inputs[1]->value;
+        if (wants_grad(y, 0)) accumulate(*y.inputs[0], xt::where(av >= bv, y.grad, real(0)));
+        if (wants_grad(y, 1)) accumulate(*y.inputs[1], xt::where(av >= bv, real(0), y.grad));
+    }, Output::unread);
+}
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -22,6 +22,7 @@ Tensor rsub(real s, Operand a);  // s - a
 Tensor rdiv(real s, const Tensor& a);  // s / a
 Tensor pow(const Tensor& a, real p);   // a^p
 Tensor square(const Tensor& a);        // a*a
+Tensor maximum(const Tensor& a, const Tensor& b);  // elementwise, of one shape
 
 inline Tensor operator+(Operand a, Operand b) { return add(a, b); }
 inline Tensor operator-(Operand a, Operand b) { return sub(a, b); }

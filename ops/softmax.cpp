@@ -6,24 +6,13 @@
 
 #include "../speed/parallel.hpp"
 #include "../autograd/record.hpp"
+#include "lanes.hpp"
 #include "vecmath.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 namespace {
-struct Lanes {  // the tensor as [outer, n, inner]; a lane is one (o, i) pair
-    std::size_t outer = 1, n = 1, inner = 1;
-};
-
-Lanes lanes(const char* op, const Tensor& x, std::ptrdiff_t axis) {
-    const std::size_t a = normalize_axis(op, axis, x.dim());
-    Lanes l;
-    for (std::size_t i = 0; i < a; ++i) l.outer *= x.shape()[i];
-    l.n = x.shape()[a];
-    for (std::size_t i = a + 1; i < x.dim(); ++i) l.inner *= x.shape()[i];
-    return l;
-}
 
 // out = x - max - log(sum exp(x - max)) along each lane (log-softmax), then
 // exponentiated if `probabilities`.

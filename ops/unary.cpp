@@ -4,6 +4,8 @@
 // have theirs here.
 #include "unary.hpp"
 
+#include <cmath>
+
 #include <xtensor/xmath.hpp>
 
 #include "../autograd/record.hpp"
@@ -43,6 +45,35 @@ Tensor sqrt(const Tensor& x) {
 Tensor abs(const Tensor& x) {
     return record("abs", xt::abs(x.value()), {x}, [](TensorImpl& y) {
         accumulate(*y.inputs[0], y.grad * xt::sign(y.inputs[0]->value));
+    }, Output::unread);
+}
+
+// softplus(x) = max(x, 0) + log1p(e^-|x|);  d softplus/dx = sigmoid(x)
+// log_sigmoid(x) = min(x, 0) - log1p(e^-|x|);  d log_sigmoid/dx = sigmoid(-x) = 1 - sigmoid(x)
+namespace {
+real stable_sigmoid(real v) {  // never exp of a large positive number
+    const real e = std::exp(-std::abs(v));
+    return v >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+}  // namespace
+
+Tensor softplus(const Tensor& x) {
+    Array y = xt::maximum(x.value(), real(0)) + xt::log1p(xt::exp(-xt::abs(x.value())));
+    return record("softplus", std::move(y), {x}, [](TensorImpl& y) {
+        const Array& xv = y.inputs[0]->value;
+        Array d = Array::from_shape(xv.shape());
+        for (std::size_t k = 0; k < xv.size(); ++k) d.data()[k] = y.grad.data()[k] * stable_sigmoid(xv.data()[k]);
+        accumulate(*y.inputs[0], std::move(d));
+    }, Output::unread);
+}
+
+Tensor log_sigmoid(const Tensor& x) {
+    Array y = xt::minimum(x.value(), real(0)) - xt::log1p(xt::exp(-xt::abs(x.value())));
+    return record("log_sigmoid", std::move(y), {x}, [](TensorImpl& y) {
+        const Array& xv = y.inputs[0]->value;
+        Array d = Array::from_shape(xv.shape());
+        for (std::size_t k = 0; k < xv.size(); ++k) d.data()[k] = y.grad.data()[k] * stable_sigmoid(-xv.data()[k]);
+        accumulate(*y.inputs[0], std::move(d));
     }, Output::unread);
 }
 

@@ -15,6 +15,10 @@ Tensor abs(const Tensor& x);
 Tensor tanh(Operand x);
 Tensor sigmoid(Operand x);
 Tensor relu(Operand x);
+// log(1 + e^x) and log(sigmoid(x)) = -softplus(-x), both stable for any x
+// (no overflow of e^x, no log(0)).
+Tensor softplus(const Tensor& x);
+Tensor log_sigmoid(const Tensor& x);
 // min(max(x, lo), hi); the gradient passes where lo <= x <= hi.
 Tensor clamp(const Tensor& x, real lo, real hi);
 

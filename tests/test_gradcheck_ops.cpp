@@ -56,6 +56,27 @@ TEST_CASE("gradcheck: exp log sqrt abs tanh sigmoid relu clamp", "[gradcheck]") 
     CHECK_GRADS([](const V& in) { return clamp(in[0], real(-0.5), real(0.5)); }, c);
 }
 
+TEST_CASE("gradcheck: softplus log_sigmoid maximum, at small and large inputs", "[gradcheck]") {
+    Tensor a = rnd({4, 3}, 25, -3, 3), big = rnd({4, 3}, 26, -40, 40);
+    CHECK_GRADS([](const V& in) { return softplus(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return log_sigmoid(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return softplus(in[0]); }, big);
+    CHECK_GRADS([](const V& in) { return log_sigmoid(in[0]); }, big);
+    // maximum: operands kept apart, so no difference step crosses a tie
+    Tensor b = a.detach();
+    for (std::size_t k = 0; k < b.numel(); ++k) b.mutable_value().data()[k] += (k % 2 ? real(0.5) : real(-0.5));
+    CHECK_GRADS([](const V& in) { return maximum(in[0], in[1]); }, a, b);
+}
+
+TEST_CASE("gradcheck: cumsum and logcumsumexp along every axis", "[gradcheck]") {
+    Tensor x = rnd({3, 4, 2}, 27, -2, 2), big = rnd({5, 3}, 28, -60, 60);
+    for (std::ptrdiff_t axis : {0, 1, 2, -1}) {
+        CHECK_GRADS([axis](const V& in) { return cumsum(in[0], axis); }, x);
+        CHECK_GRADS([axis](const V& in) { return logcumsumexp(in[0], axis); }, x);
+    }
+    CHECK_GRADS([](const V& in) { return logcumsumexp(in[0], 0); }, big);
+}
+
 TEST_CASE("gradcheck: matmul 2-D, batched 3-D, and 3-D with a shared weight", "[gradcheck]") {
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({3, 4}, 31), rnd({4, 5}, 32));
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({2, 3, 4}, 33), rnd({2, 4, 2}, 34));

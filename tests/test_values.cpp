@@ -152,3 +152,33 @@ TEST_CASE("attention_weights and attention_context equal matmul softmax matmul, 
         CHECK(close(keys.grad(), k2.grad(), 1e-5));
     }
 }
+
+TEST_CASE("softplus, log_sigmoid and logcumsumexp stay finite and exact at the extremes", "[values]") {
+    const real inf = std::numeric_limits<real>::infinity();
+    Tensor x = Tensor::from({-1000, -30, 0, 30, 1000}, make_shape({5}), true);
+    Tensor sp = softplus(x), ls = log_sigmoid(x);
+    CHECK(sp.at({0}) == 0);
+    CHECK(sp.at({2}) == Approx(std::log(2.0)));
+    CHECK(sp.at({4}) == 1000);
+    CHECK(ls.at({0}) == -1000);
+    CHECK(ls.at({4}) == 0);
+    (sum(sp) + sum(ls)).backward();
+    for (std::size_t k = 0; k < 5; ++k) CHECK(x.grad()(k) == Approx(1.0));  // sigmoid(x) + sigmoid(-x)
+
+    // a running log-sum-exp over values of magnitude 1e4, and -inf entries (log 0)
+    Tensor z = Tensor::from({-inf, 1e4, -inf, 1e4, -5}, make_shape({5}), true);
+    Tensor y = logcumsumexp(z, 0);
+    CHECK(y.at({0}) == -inf);
+    CHECK(y.at({1}) == real(1e4));
+    CHECK(y.at({2}) == real(1e4));
+    CHECK(y.at({3}) == Approx(1e4 + std::log(2.0)));
+    sum(slice(y, 0, 1, 5)).backward();
+    CHECK(z.grad()(0) == 0);
+    CHECK(z.grad()(2) == 0);
+    // e^(z1 - y_j) for j = 1..4 (float: 1e4 carries an ulp of 1e-3 into the exponents)
+    CHECK(z.grad()(1) == Approx(1 + 1 + 0.5 + 0.5).epsilon(kDouble ? 1e-9 : 1e-3));
+    CHECK(z.grad()(3) == Approx(0.5 + 0.5).epsilon(kDouble ? 1e-9 : 1e-3));
+    for (std::size_t k = 0; k < 5; ++k) CHECK(std::isfinite(z.grad()(k)));
+    // cumsum over an axis of length 0 is empty, as NumPy's
+    CHECK(cumsum(Tensor::zeros(make_shape({0, 3})), 0).numel() == 0);
+}

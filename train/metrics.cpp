@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "../autograd/error.hpp"
 
@@ -54,6 +57,41 @@ double corpus_bleu(const std::vector<std::vector<std::string>>& cand, const std:
     }
     const double bp = c_len >= r_len ? 1 : std::exp(1 - r_len / std::max(c_len, 1.0));
     return bp * std::exp(log_p);
+}
+
+bool Span::operator<(const Span& o) const {
+    return std::tie(begin, end, type) < std::tie(o.begin, o.end, o.type);
+}
+
+std::vector<Span> bio_spans(const std::vector<std::string>& tags) {
+    std::vector<Span> spans;
+    for (std::size_t t = 0; t < tags.size(); ++t) {
+        const std::string& tag = tags[t];
+        if (tag.size() < 2 || (tag[0] != 'B' && tag[0] != 'I') || tag[1] != '-') continue;  // O, or not a BIO tag
+        const std::string type = tag.substr(2);
+        const bool continues = tag[0] == 'I' && !spans.empty() && spans.back().end == t && spans.back().type == type;
+        if (continues) ++spans.back().end;
+        else spans.push_back({t, t + 1, type});
+    }
+    return spans;
+}
+
+double SpanScore::f1() const {
+    const double p = precision(), r = recall();
+    return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+
+void SpanScore::add(const std::vector<std::string>& gold_tags, const std::vector<std::string>& predicted_tags) {
+    if (gold_tags.size() != predicted_tags.size())
+        fail<ValueError>("SpanScore::add: {} gold tags but {} predicted", gold_tags.size(), predicted_tags.size());
+    std::vector<Span> g = bio_spans(gold_tags), p = bio_spans(predicted_tags);
+    gold += g.size();
+    predicted += p.size();
+    std::sort(g.begin(), g.end());
+    std::sort(p.begin(), p.end());
+    std::vector<Span> both;
+    std::set_intersection(g.begin(), g.end(), p.begin(), p.end(), std::back_inserter(both));
+    correct += both.size();
 }
 
 }  // namespace train
