@@ -31,10 +31,14 @@ WORKLOADS = [  # (name, PyTorch counterpart or None, oneDNN counterpart or None,
     ("lstm512_layer", "lstm512_layer", 512, "the LSTM layer alone, forward + backward, H=512"),
     ("floor512", None, None, "hand-fused LSTM floor, H=512 (no optimizer)"),
     ("seq2seq", "seq2seq", None, "seq2seq GRU + Luong general attention"),
-    ("mingru_step", None, None, "minGRU layer alone (cells/), step by step, T=256, H=128"),
+    ("mingru_step", None, None, "minGRU layer alone (cells/), step by step, T=256, B=32, H=128"),
     ("mingru_scan", None, None, "the same minGRU as one parallel log-space scan"),
-    ("minlstm_step", None, None, "minLSTM layer alone (cells/), step by step, T=256, H=128"),
+    ("mingru_step_b4", None, None, "minGRU layer alone, step by step, T=256, B=4"),
+    ("mingru_scan_b4", None, None, "the same as one parallel log-space scan, B=4"),
+    ("minlstm_step", None, None, "minLSTM layer alone (cells/), step by step, T=256, B=32, H=128"),
     ("minlstm_scan", None, None, "the same minLSTM as one parallel log-space scan"),
+    ("minlstm_step_b4", None, None, "minLSTM layer alone, step by step, T=256, B=4"),
+    ("minlstm_scan_b4", None, None, "the same as one parallel log-space scan, B=4"),
 ]
 
 
@@ -251,9 +255,10 @@ def main():
             if parts:
                 print(f"user cell / built-in LSTM at H={H}: " + ", ".join(parts))
     for cell in ("mingru", "minlstm"):
-        if f"{cell}_step" in by_name and f"{cell}_scan" in by_name:
-            print(f"{cell}: the parallel scan takes {by_name[f'{cell}_scan'] / by_name[f'{cell}_step']:.2f}x "
-                  f"the time of the step-by-step form at T=256")
+        parts = [f"B={b} {by_name[f'{cell}_scan{sfx}'] / by_name[f'{cell}_step{sfx}']:.2f}x"
+                 for b, sfx in ((32, ""), (4, "_b4")) if f"{cell}_step{sfx}" in by_name and f"{cell}_scan{sfx}" in by_name]
+        if parts:
+            print(f"{cell} at T=256, the parallel scan's time over the step-by-step form's: " + ", ".join(parts))
     for H, rate in rates.items():
         ach = [r for r in results if r["workload"] in (f"lstm{H}", f"lstm{H}_layer", f"floor{H}")
                and "gemm_gflops_achieved" in r]

@@ -190,10 +190,12 @@ Workload make_workload(const std::string& name, std::size_t T_override, std::siz
                 },
                 2 * 3 * (TB * E * 4 * H + TB * H * 4 * H)};
     }
-    if (name == "mingru_step" || name == "mingru_scan" || name == "minlstm_step" || name == "minlstm_scan") {
+    if (name.rfind("mingru_", 0) == 0 || name.rfind("minlstm_", 0) == 0) {
         // a minGRU / minLSTM layer alone (cells/min_gru.hpp), forward + backward,
-        // step by step (nn::Recurrent over the cell) or as one log-space scan
+        // step by step (nn::Recurrent over the cell) or as one log-space scan;
+        // "_b4": a batch of 4 instead of 32
         const std::size_t H = 128, T = T_override ? T_override : 256;
+        const std::size_t B = name.size() > 3 && name.compare(name.size() - 3, 3, "_b4") == 0 ? 4 : kBatch;
         const bool gru = name.rfind("mingru", 0) == 0, scan = name.find("_scan") != std::string::npos;
         auto layer = std::make_shared<nn::Recurrent>(
             [&](std::size_t in) -> std::unique_ptr<nn::RecurrentCell> {
@@ -201,8 +203,8 @@ Workload make_workload(const std::string& name, std::size_t T_override, std::siz
                 return std::make_unique<cells::MinLSTMCell>(in, H, *gen);
             },
             64);
-        auto x = std::make_shared<Tensor>(rand_uniform(make_shape({T, kBatch, 64}), -1, 1, *gen, true));
-        auto dy = std::make_shared<Array>(rand_uniform(make_shape({T, kBatch, H}), -1, 1, *gen).value());
+        auto x = std::make_shared<Tensor>(rand_uniform(make_shape({T, B, 64}), -1, 1, *gen, true));
+        auto dy = std::make_shared<Array>(rand_uniform(make_shape({T, B, H}), -1, 1, *gen).value());
         return {name,
                 [layer, x, dy, gru, scan] {
                     layer->zero_grad();

@@ -6,26 +6,17 @@
 namespace tapegrad::cells {
 namespace {
 const real neg_inf = -std::numeric_limits<real>::infinity();
-
-// [x >= 0] as a constant 0/1 tensor: a branch, no gradient of its own
-Tensor nonnegative(const Tensor& x) {
-    Array m = Array::from_shape(x.shape());
-    for (std::size_t k = 0; k < m.size(); ++k) m.data()[k] = x.data()[k] >= 0 ? 1 : 0;
-    return Tensor(std::move(m));
-}
 }  // namespace
 
-Tensor log_space_scan(const Tensor& log_a, const Tensor& log_b, const Tensor& log_h0) {
-    const std::size_t T = log_a.shape()[0];
-    const Tensor A = concat({Tensor::zeros(make_shape({1, log_a.shape()[1], log_a.shape()[2]})), cumsum(log_a, 0)}, 0);
-    const Tensor values = concat({reshape(log_h0, 1, -1, log_h0.shape()[1]), log_b}, 0);  // [T+1, B, H]
-    const Tensor log_h = A + logcumsumexp(values - A, 0);
-    return exp(slice(log_h, 0, 1, T + 1));
+Tensor log_space_scan(const Tensor& log_a, const Tensor& log_b) {
+    const Tensor A = cumsum(log_a, 0);
+    return exp(A + logcumsumexp(log_b - A, 0));
 }
 
-Tensor g(const Tensor& x) { return where(nonnegative(x), x + real(0.5), sigmoid(x)); }
-// log(x + 1/2) on the non-negative side (relu keeps the unused branch finite), log sigmoid(x) below
-Tensor log_g(const Tensor& x) { return where(nonnegative(x), log(relu(x) + real(0.5)), log_sigmoid(x)); }
+// Both pieces in one formula, with no branch: for x >= 0, sigma(0) (1 + 2x)
+// = x + 1/2; for x < 0, sigma(x) * 1. Its log is a sum of two stable logs.
+Tensor g(const Tensor& x) { return sigmoid(-relu(-x)) * (real(1) + real(2) * relu(x)); }
+Tensor log_g(const Tensor& x) { return log_sigmoid(-relu(-x)) + log(real(1) + real(2) * relu(x)); }
 
 Tensor step_mask(std::size_t T, const std::vector<std::size_t>& lengths) {
     Array m = Array::from_shape({T, lengths.size(), 1});

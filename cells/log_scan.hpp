@@ -3,7 +3,7 @@
 // The linear recurrence h_t = a_t * h_{t-1} + b_t (elementwise, a_t > 0,
 // b_t >= 0) for every t at once, in log space (Heinsen, "Efficient
 // Parallelization of a Ubiquitous Sequential Computation", 2023):
-//     log h_t = A_t + log(e^{log h_0} + sum_{k<=t} e^{log b_k - A_k}),
+//     log h_t = A_t + log(h_0 + sum_{k<=t} e^{log b_k - A_k}),
 //     A_t = sum_{k<=t} log a_k
 // two scans over time instead of T dependent steps. Forward code over ops
 // (cumsum, logcumsumexp): the tape differentiates it.
@@ -12,11 +12,12 @@
 
 namespace tapegrad::cells {
 
-// log_a, log_b: [T, B, H]; log_h0: [B, H] (-inf for h_0 = 0). Returns h [T, B, H].
-Tensor log_space_scan(const Tensor& log_a, const Tensor& log_b, const Tensor& log_h0);
+// log_a, log_b: [T, B, H], from h_0 = 0 (so its term drops out). Returns h [T, B, H].
+Tensor log_space_scan(const Tensor& log_a, const Tensor& log_b);
 
 // The minGRU/minLSTM candidate activation g(x) = x + 1/2 for x >= 0,
-// sigmoid(x) below: positive, so its log exists, and continuous at 0.
+// sigmoid(x) below: positive, so its log exists, and continuous at 0 (its
+// slope jumps there, from 1/4 to 1).
 Tensor g(const Tensor& x);
 Tensor log_g(const Tensor& x);  // log(g(x)), computed without forming g(x)
 

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "min_gru.hpp"
 
-#include <limits>
-
 #include "log_scan.hpp"
 
 namespace tapegrad::cells {
@@ -13,9 +11,6 @@ ScanOutput finish(const Tensor& h, const std::vector<std::size_t>& lengths) {
     ScanOutput out{h, select(h, T - 1)};
     if (!lengths.empty()) out.output = h * step_mask(T, lengths);
     return out;
-}
-Tensor no_state(std::size_t B, std::size_t H) {  // log h_0 for h_0 = 0
-    return Tensor::full(make_shape({B, H}), -std::numeric_limits<real>::infinity());
 }
 }  // namespace
 
@@ -36,13 +31,14 @@ nn::State MinGRUCell::step(const Tensor& k, const nn::State& s) const {
 }
 
 // h_t = a_t h_{t-1} + b_t with a = 1 - z, b = z * h~:
-//   log a = log(1 - sigma(k_z)) = log_sigmoid(-k_z),  log b = log_sigmoid(k_z) + log g(k_h)
+//   log a = log(1 - sigma(k_z)) = log_sigmoid(-k_z)
+//   log b = log z + log h~,  log z = log_sigmoid(k_z) = k_z + log a  (one softplus fewer)
 ScanOutput MinGRUCell::scan(const Tensor& xs, const std::vector<std::size_t>& lengths) const {
     auto pre = chunk(project_inputs(xs), 2, -1);
     Tensor log_a = log_sigmoid(-pre[0]);
-    Tensor log_b = log_sigmoid(pre[0]) + log_g(pre[1]);
+    Tensor log_b = pre[0] + log_a + log_g(pre[1]);
     keep_state_at_padding(log_a, log_b, lengths);
-    return finish(log_space_scan(log_a, log_b, no_state(xs.shape()[1], hidden_size())), lengths);
+    return finish(log_space_scan(log_a, log_b), lengths);
 }
 
 MinLSTMCell::MinLSTMCell(std::size_t in, std::size_t H, Generator& gen) : RecurrentCell(in, H) {
@@ -69,9 +65,9 @@ ScanOutput MinLSTMCell::scan(const Tensor& xs, const std::vector<std::size_t>& l
     auto pre = chunk(project_inputs(xs), 3, -1);
     Tensor d = softplus(-pre[0]) - softplus(-pre[1]);
     Tensor log_a = -softplus(d);
-    Tensor log_b = -softplus(-d) + log_g(pre[2]);
+    Tensor log_b = d + log_a + log_g(pre[2]);  // log i' = -softplus(-d) = d - softplus(d)
     keep_state_at_padding(log_a, log_b, lengths);
-    return finish(log_space_scan(log_a, log_b, no_state(xs.shape()[1], hidden_size())), lengths);
+    return finish(log_space_scan(log_a, log_b), lengths);
 }
 
 }  // namespace tapegrad::cells

@@ -10,7 +10,9 @@
 
 #include "../autograd/record.hpp"
 #include "../speed/fusion.hpp"
+#include "../speed/parallel.hpp"
 #include "pointwise.hpp"
+#include "vecmath.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -29,7 +31,10 @@ Tensor relu(Operand x) { return fusible(Code::Relu, x); }
 
 // d log(x)/dx = 1/x
 Tensor log(const Tensor& x) {
-    return record("log", xt::log(x.value()), {x}, [](TensorImpl& y) {
+    Array y = Array::from_shape(x.shape());
+    const real* xv = x.data();
+    parallel_for(y.size(), kElementGrain, [&](std::size_t lo, std::size_t hi) { vec_log(xv + lo, y.data() + lo, hi - lo); });
+    return record("log", std::move(y), {x}, [](TensorImpl& y) {
         accumulate(*y.inputs[0], y.grad / y.inputs[0]->value);
     }, Output::unread);
 }
@@ -49,33 +54,31 @@ Tensor abs(const Tensor& x) {
 }
 
 // softplus(x) = max(x, 0) + log1p(e^-|x|);  d softplus/dx = sigmoid(x)
-// log_sigmoid(x) = min(x, 0) - log1p(e^-|x|);  d log_sigmoid/dx = sigmoid(-x) = 1 - sigmoid(x)
+// log_sigmoid(x) = -softplus(-x);             d log_sigmoid/dx = sigmoid(-x)
+// (vectorised, rows of the tensor shared among the threads)
 namespace {
-real stable_sigmoid(real v) {  // never exp of a large positive number
-    const real e = std::exp(-std::abs(v));
-    return v >= 0 ? 1 / (1 + e) : e / (1 + e);
+Tensor signed_softplus(const char* op, const Tensor& x, real sign) {
+    Array y = Array::from_shape(x.shape());
+    const real* xv = x.data();
+    parallel_for(y.size(), kElementGrain, [&](std::size_t lo, std::size_t hi) {
+        vec_softplus(xv + lo, y.data() + lo, hi - lo, sign);
+    });
+    return record(op, std::move(y), {x}, [sign](TensorImpl& y) {
+        const Array& xv = y.inputs[0]->value;
+        Array d = Array::from_shape(xv.shape());
+        parallel_for(d.size(), kElementGrain, [&](std::size_t lo, std::size_t hi) {
+            real* dp = d.data() + lo;
+            for (std::size_t k = 0; k < hi - lo; ++k) dp[k] = sign * xv.data()[lo + k];
+            vec_sigmoid(dp, dp, hi - lo);  // sigmoid(sign * x)
+            for (std::size_t k = 0; k < hi - lo; ++k) dp[k] *= y.grad.data()[lo + k];
+        });
+        accumulate(*y.inputs[0], std::move(d));
+    }, Output::unread);
 }
 }  // namespace
 
-Tensor softplus(const Tensor& x) {
-    Array y = xt::maximum(x.value(), real(0)) + xt::log1p(xt::exp(-xt::abs(x.value())));
-    return record("softplus", std::move(y), {x}, [](TensorImpl& y) {
-        const Array& xv = y.inputs[0]->value;
-        Array d = Array::from_shape(xv.shape());
-        for (std::size_t k = 0; k < xv.size(); ++k) d.data()[k] = y.grad.data()[k] * stable_sigmoid(xv.data()[k]);
-        accumulate(*y.inputs[0], std::move(d));
-    }, Output::unread);
-}
-
-Tensor log_sigmoid(const Tensor& x) {
-    Array y = xt::minimum(x.value(), real(0)) - xt::log1p(xt::exp(-xt::abs(x.value())));
-    return record("log_sigmoid", std::move(y), {x}, [](TensorImpl& y) {
-        const Array& xv = y.inputs[0]->value;
-        Array d = Array::from_shape(xv.shape());
-        for (std::size_t k = 0; k < xv.size(); ++k) d.data()[k] = y.grad.data()[k] * stable_sigmoid(-xv.data()[k]);
-        accumulate(*y.inputs[0], std::move(d));
-    }, Output::unread);
-}
+Tensor softplus(const Tensor& x) { return signed_softplus("softplus", x, 1); }
+Tensor log_sigmoid(const Tensor& x) { return signed_softplus("log_sigmoid", x, -1); }
 
 // d clamp(x)/dx = 1 if lo <= x <= hi else 0
 Tensor clamp(const Tensor& x, real lo, real hi) {

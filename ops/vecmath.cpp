@@ -25,6 +25,10 @@ void vec_exp(const real* x, real* y, std::size_t n) {
     apply(x, y, n, [](batch v) { return xsimd::exp(v); }, [](real v) { return std::exp(v); });
 }
 
+void vec_log(const real* x, real* y, std::size_t n) {
+    apply(x, y, n, [](batch v) { return xsimd::log(v); }, [](real v) { return std::log(v); });
+}
+
 void vec_tanh(const real* x, real* y, std::size_t n) {
     apply(x, y, n, [](batch v) { return xsimd::tanh(v); }, [](real v) { return std::tanh(v); });
 }
@@ -34,6 +38,51 @@ void vec_sigmoid(const real* x, real* y, std::size_t n) {
     apply(
         x, y, n, [&](batch v) { return one / (one + xsimd::exp(-v)); },
         [](real v) { return real(1) / (real(1) + std::exp(-v)); });
+}
+
+void vec_softplus(const real* x, real* y, std::size_t n, real sign) {
+    const batch zero(real(0)), s(sign);
+    apply(
+        x, y, n,
+        [&](batch v) {
+            const batch u = s * v;
+            return s * (xsimd::max(u, zero) + xsimd::log1p(xsimd::exp(-xsimd::abs(u))));
+        },
+        [sign](real v) {
+            const real u = sign * v;
+            return sign * (std::max(u, real(0)) + std::log1p(std::exp(-std::abs(u))));
+        });
+}
+
+void vec_logaddexp(const real* run, const real* x, real* y, std::size_t n) {
+    constexpr real neg_inf = -std::numeric_limits<real>::infinity();
+    constexpr std::size_t W = batch::size;
+    const batch ninf(neg_inf);
+    auto scalar = [](real r, real v) {
+        if (v == neg_inf) return r;
+        if (r == neg_inf) return v;
+        return std::max(r, v) + std::log1p(std::exp(-std::abs(r - v)));
+    };
+    std::size_t i = 0;
+    for (; i + W <= n; i += W) {
+        const batch r = batch::load_unaligned(run + i), v = batch::load_unaligned(x + i);
+        const batch both = xsimd::max(r, v) + xsimd::log1p(xsimd::exp(-xsimd::abs(r - v)));
+        // a -inf operand adds nothing: take the other (r - v would be nan if both were)
+        xsimd::select(v == ninf, r, xsimd::select(r == ninf, v, both)).store_unaligned(y + i);
+    }
+    for (; i < n; ++i) y[i] = scalar(run[i], x[i]);
+}
+
+void vec_exp_ratio(const real* a, const real* b, real* y, std::size_t n) {
+    constexpr real neg_inf = -std::numeric_limits<real>::infinity();
+    constexpr std::size_t W = batch::size;
+    const batch ninf(neg_inf), zero(real(0));
+    std::size_t i = 0;
+    for (; i + W <= n; i += W) {
+        const batch av = batch::load_unaligned(a + i), bv = batch::load_unaligned(b + i);
+        xsimd::select(av == ninf, zero, xsimd::exp(av - bv)).store_unaligned(y + i);
+    }
+    for (; i < n; ++i) y[i] = a[i] == neg_inf ? real(0) : std::exp(a[i] - b[i]);
 }
 
 namespace {

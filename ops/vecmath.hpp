@@ -13,8 +13,17 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
 void vec_exp(const real* x, real* y, std::size_t n);
+void vec_log(const real* x, real* y, std::size_t n);
 void vec_tanh(const real* x, real* y, std::size_t n);
 void vec_sigmoid(const real* x, real* y, std::size_t n);  // 1 / (1 + exp(-x))
+// sign * softplus(sign * x): softplus(x) = max(x, 0) + log1p(exp(-|x|)) for
+// sign 1; -softplus(-x) = log sigmoid(x) for sign -1. Stable for any x.
+void vec_softplus(const real* x, real* y, std::size_t n, real sign = 1);
+// One step of a running log-sum-exp: y = log(exp(run) + exp(x)), stably,
+// with -inf on either side allowed (log 0). y may be run.
+void vec_logaddexp(const real* run, const real* x, real* y, std::size_t n);
+// exp(a - b) where a <= b, and 0 where a is -inf (even if b is too).
+void vec_exp_ratio(const real* a, const real* b, real* y, std::size_t n);
 
 // One softmax row before its normalisation: y = exp(x - max x) (n >= 1; y
 // may be x). Returns that maximum and the sum of y, from which softmax
