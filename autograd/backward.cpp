@@ -2,6 +2,8 @@
 #include "backward.hpp"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "record.hpp"
 
@@ -12,6 +14,26 @@ namespace {
 // The walk running on this thread, if any: its end-of-walk work. Per thread
 // because ops' backward functions, called from the walk, add to it.
 thread_local std::vector<std::function<void(bool)>>* t_walk_end = nullptr;
+// The GradFinalGuard in force on this thread, if any.
+thread_local std::function<void(TensorImpl&)>* t_grad_final = nullptr;
+
+// For GradFinalGuard: how many edges of the graph below root lead into each
+// leaf that wants a gradient. Iterative, like the walk.
+std::unordered_map<TensorImpl*, std::size_t> leaf_fan_in(const ImplPtr& root) {
+    std::unordered_map<TensorImpl*, std::size_t> edges;
+    std::unordered_set<TensorImpl*> seen{root.get()};
+    std::vector<TensorImpl*> todo{root.get()};
+    while (!todo.empty()) {
+        TensorImpl* n = todo.back();
+        todo.pop_back();
+        for (const ImplPtr& in : n->inputs) {
+            if (!in->requires_grad) continue;
+            if (in->is_leaf()) ++edges[in.get()];
+            else if (seen.insert(in.get()).second) todo.push_back(in.get());
+        }
+    }
+    return edges;
+}
 
 [[noreturn]] void freed(const TensorImpl& n) {
     fail<GraphError>(
@@ -47,6 +69,10 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
     // its recomputed graph): each has its own end-of-walk work.
     std::vector<std::function<void(bool)>> at_end;
     auto* const outer = t_walk_end;
+    // reported leaves: the outermost walk only (a nested walk's "final" is not)
+    std::function<void(TensorImpl&)>* const report = outer ? nullptr : t_grad_final;
+    std::unordered_map<TensorImpl*, std::size_t> pending;
+    if (report) pending = leaf_fan_in(root);
     t_walk_end = &at_end;
     auto finish = [&](bool completed) {
         t_walk_end = outer;
@@ -54,6 +80,7 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
     };
     try {
         accumulate(*root, seed);
+        if (report && root->is_leaf()) (*report)(*root);
         // Newest node first: a max-heap on creation numbers. A node's
         // consumers are all newer, so when it comes up every gradient it
         // will receive has arrived. No recursion, whatever the depth.
@@ -79,6 +106,9 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
                 if (in->requires_grad && !in->is_leaf()) {
                     heap.push_back(in);
                     std::push_heap(heap.begin(), heap.end(), older);
+                } else if (report && in->requires_grad) {
+                    auto it = pending.find(in.get());
+                    if (it != pending.end() && --it->second == 0) (*report)(*in);
                 }
             if (!retain_graph) {  // let go of the inputs: memory falls as the walk proceeds
                 n.backward = nullptr;
@@ -97,6 +127,12 @@ void run_backward(const ImplPtr& root, const Array& seed, bool retain_graph) {
     finish(true);
     if (mark) mark("(end of walk)");
 }
+
+GradFinalGuard::GradFinalGuard(std::function<void(TensorImpl& leaf)> fn)
+    : previous_(t_grad_final), fn_(std::move(fn)) {
+    t_grad_final = &fn_;
+}
+GradFinalGuard::~GradFinalGuard() { t_grad_final = previous_; }
 
 void at_walk_end(std::function<void(bool)> fn) {
     if (!t_walk_end) return fn(true);  // not inside a walk: nothing to wait for

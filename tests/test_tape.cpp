@@ -197,3 +197,42 @@ TEST_CASE("releasing values changes no gradient: an LSTM cell written op by op o
     CHECK(bias.grad() == db);
     CHECK_GRADS([&](const std::vector<Tensor>&) { return loss(false, none); }, W, U, bias);
 }
+
+TEST_CASE("GradFinalGuard: each reached leaf is reported once, when its gradient is complete", "[tape]") {
+    Tensor a = Tensor::from({1, 2}, make_shape({2}), true), b = Tensor::from({3, 4}, make_shape({2}), true);
+    Tensor unused = Tensor::from({5}, make_shape({1}), true), constant = Tensor::from({1, 1}, make_shape({2}));
+    // a feeds an early node and the last one; b only the middle
+    Tensor h = a * constant;
+    for (int k = 0; k < 3; ++k) h = tanh(h * b);
+    Tensor loss = sum(h * a) + sum(a * a);
+    std::vector<std::pair<const TensorImpl*, Array>> reported;
+    {
+        GradFinalGuard guard([&](TensorImpl& leaf) { reported.emplace_back(&leaf, leaf.grad); });
+        loss.backward();
+    }
+    REQUIRE(reported.size() == 2);  // a and b; never `unused`, never the constant
+    for (const auto& [leaf, grad_then] : reported) {
+        const Tensor& t = leaf == a.impl() ? a : b;
+        CHECK((leaf == a.impl() || leaf == b.impl()));
+        CHECK(close(grad_then, t.grad(), 0));  // nothing was added after the report
+    }
+    CHECK(reported[0].first != reported[1].first);
+    // b's last contribution comes before a's (a is read by the oldest node)
+    CHECK(reported[0].first == b.impl());
+    // outside the guard, nothing is reported
+    a.zero_grad();
+    b.zero_grad();
+    Tensor again = sum(a * b);
+    again.backward();
+    CHECK(reported.size() == 2);
+}
+
+TEST_CASE("GradFinalGuard over 20,000 unrolled steps: no recursion, one report per leaf", "[tape][deep]") {
+    Tensor w = Tensor::from({real(0.5)}, make_shape({1}), true), x = Tensor::from({1}, make_shape({1}), true);
+    Tensor h = x;
+    for (int t = 0; t < 20000; ++t) h = h * w + x;
+    std::size_t reports = 0;
+    GradFinalGuard guard([&](TensorImpl&) { ++reports; });
+    sum(h).backward();
+    CHECK(reports == 2);
+}

@@ -17,8 +17,10 @@ packages=(cmake make g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev libopen
 # the test suite also runs under AddressSanitizer + UBSan, the thread pool under
 # ThreadSanitizer (libtsan2), fuzzes with libFuzzer (clang), builds the API
 # reference (doxygen), uses the installed package through pkg-config and
-# checks the benchmark's oneDNN peer against tapegrad's LSTM (libdnnl-dev)
-[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2 doxygen pkg-config libdnnl-dev)
+# checks the benchmark's oneDNN peer against tapegrad's LSTM (libdnnl-dev),
+# and runs the data-parallel tests under mpirun (OpenMPI)
+[[ $what == test ]] && packages+=(catch2 python3 clang libclang-rt-14-dev libtsan2 doxygen pkg-config libdnnl-dev
+                                  libopenmpi-dev openmpi-bin)
 
 missing=()
 for p in "${packages[@]}"; do
