@@ -7,10 +7,13 @@
 //   date_translation                     # train, evaluate, write runs/date_translation/
 //   date_translation --steps 300 --require-accuracy 0.9    # a reduced run
 //   date_translation --resume            # continue from the saved checkpoint
+//   mpirun -np 2 date_translation        # data-parallel: each rank a part of every batch
 #include <cmath>
 #include <filesystem>
 #include <fmt/core.h>
 #include <tapegrad_train.hpp>
+
+#include <dist/data_parallel.hpp>
 
 #include "date_data.hpp"
 
@@ -88,24 +91,31 @@ int run(int argc, char** argv) {
     // what the checkpoint carries beside model and optimizer: the data's generator and the step
     nn::RunState run{{{"data", &train_gen}}, {}, {}};
     const long first = train::resume_from(resume, ckpt, model, opt, run);
+    // under mpirun: every rank starts from rank 0's weights, and gradients are averaged
+    dist::World& world = dist::world();
+    dist::DataParallel ddp(model, world);
+    const auto [lo, hi] = dist::shard(std::size_t(batch), world);  // this rank's part of every batch
+    if (world.size() > 1) fmt::print("data-parallel: {} ranks, {} sentences each per step\n", world.size(), hi - lo);
     fmt::print("model: {} parameters; {} held-out dates; examples:\n", model.num_parameters(), test.size());
     for (int i = 0; i < 3; ++i) fmt::print("  {:<28} -> {}\n", test[i].human, test[i].iso);
 
     train::Progress progress(static_cast<std::size_t>(steps), "train", 100);
     double accuracy = 0;
     for (long s = first; s <= steps; ++s) {
-        std::vector<dates::Pair> pairs;
+        std::vector<dates::Pair> pairs;  // every rank draws the whole batch (one data stream) and keeps its part
         for (long i = 0; i < batch; ++i) pairs.push_back(dates::make(train_gen.engine()));
+        pairs = std::vector<dates::Pair>(pairs.begin() + long(lo), pairs.begin() + long(hi));
         Batch b = make_batch(pairs, sv, tv);
         opt.zero_grad();
         Tensor loss = model.loss(b.src.ids, b.src.lengths, b.tgt_in, b.tgt_out);
-        loss.backward();
+        ddp.backward(loss);
         optim::clip_grad_norm(model.parameters(), 5.0);
         opt.step();
         std::size_t tokens = b.tgt_out.size();
         for (auto l : b.src.lengths) tokens += l;
-        progress.update(static_cast<std::size_t>(s), loss.item(), tokens);
-        if (s % eval_every == 0 || s == steps) {
+        const double mean_loss = world.sum(loss.item()) / world.size();  // what the job's progress line shows
+        progress.update(static_cast<std::size_t>(s), mean_loss, std::size_t(world.sum(double(tokens))));
+        if ((s % eval_every == 0 || s == steps) && world.is_root()) {  // the ranks hold the same model
             accuracy = exact_match(model, test, sv, tv);
             progress.message(fmt::format("step {:5d}  held-out exact match {:.1f}%  ({:.1f} s)", s, 100 * accuracy,
                                          progress.seconds()));
@@ -114,7 +124,11 @@ int run(int argc, char** argv) {
         }
     }
     progress.finish();
-    if (first > steps) accuracy = exact_match(model, test, sv, tv);  // resumed at the end: nothing trained
+    if (first > steps && world.is_root()) accuracy = exact_match(model, test, sv, tv);  // resumed at the end
+    real shared = real(accuracy);
+    world.broadcast(&shared, 1, 0);
+    accuracy = double(shared);
+    if (!world.is_root()) return accuracy < require ? 1 : 0;  // rank 0 shows and writes the rest
 
     // Greedy vs beam search on a few held-out dates.
     fmt::print("\n{:<30} {:<12} {:<12} {}\n", "input", "greedy", "beam", "expected");
@@ -153,4 +167,4 @@ int run(int argc, char** argv) {
     return 0;
 }
 
-int main(int argc, char** argv) { return train::guarded_main("date_translation", run, argc, argv); }
+int main(int argc, char** argv) { return dist::main("date_translation", run, argc, argv); }
