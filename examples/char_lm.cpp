@@ -4,6 +4,7 @@
 //   char_lm                                  # the lecture notes' toy: learn "hello" over {h, e, l, o}
 //   char_lm --data ../shared/data/tinyshakespeare.txt --cell lstm --steps 2000
 //   char_lm --data FILE --cell mingru --seconds 60  # minGRU, minLSTM, sLSTM: cells/
+//   mpirun -np 2 char_lm --data FILE         # data-parallel: each rank a share of the streams
 //   char_lm --data FILE --resume             # continue from --out/checkpoint.npz
 //
 // Truncated BPTT: B streams read the training text side by side, T characters
@@ -20,6 +21,7 @@
 
 #include <cells/min_gru.hpp>
 #include <cells/slstm.hpp>
+#include <dist/data_parallel.hpp>
 
 using namespace tapegrad;
 
@@ -103,17 +105,30 @@ void detach(std::vector<nn::State>& s) {
         for (Tensor& t : st) t = t.detach();
 }
 
-// Window [t0, t0 + T) of B equally spaced streams over ids; targets shifted by one.
-std::pair<IndexArray, IndexArray> window(const std::vector<Index>& ids, std::size_t B, std::size_t T, std::size_t t0) {
+// Window [t0, t0 + T) of streams [lo, hi) of B equally spaced streams over
+// ids; targets shifted by one. (Under mpirun each rank reads its streams.)
+std::pair<IndexArray, IndexArray> window(const std::vector<Index>& ids, std::size_t B, std::size_t T, std::size_t t0,
+                                         std::size_t lo, std::size_t hi) {
     const std::size_t stream = (ids.size() - 1) / B;
-    IndexArray x = IndexArray::from_shape({T, B}), y = IndexArray::from_shape({T, B});
-    for (std::size_t b = 0; b < B; ++b)
+    IndexArray x = IndexArray::from_shape({T, hi - lo}), y = IndexArray::from_shape({T, hi - lo});
+    for (std::size_t b = lo; b < hi; ++b)
         for (std::size_t t = 0; t < T; ++t) {
             const std::size_t k = b * stream + (t0 + t) % stream;
-            x(t, b) = ids[k];
-            y(t, b) = ids[k + 1];
+            x(t, b - lo) = ids[k];
+            y(t, b - lo) = ids[k + 1];
         }
     return {x, y};
+}
+
+// The carried state of all B streams, from every rank's rows [lo, hi): a
+// sum over the ranks of arrays that are zero outside each one's rows.
+Array all_streams(dist::World& w, const Tensor& mine, std::size_t lo, std::size_t B) {
+    const std::size_t H = mine.shape()[1];
+    Array all = xt::zeros<real>({B, H});
+    std::copy(mine.data(), mine.data() + mine.numel(), all.data() + lo * H);
+    std::vector<dist::World::Request> r{w.start_sum(all.data(), all.size())};
+    w.wait(r, "the carried states");
+    return all;
 }
 
 double validation_perplexity(CharLM& m, const std::vector<Index>& val, std::size_t T) {
@@ -264,6 +279,9 @@ int run(int argc, char** argv) {
     o.seed(std::uint64_t(seed));
     CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
+    dist::World& world = dist::world();
+    const auto [lo, hi] = dist::shard(std::size_t(B), world);  // this rank's streams
+    const std::size_t mine = hi - lo;
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint.npz", vocab_file = out_dir + "/vocab.txt";
     if (resume) {
@@ -275,29 +293,31 @@ int run(int argc, char** argv) {
     // What the checkpoint carries beside model and optimizer: the step, the
     // last perplexity, and the recurrent state carried into the next step.
     nn::RunState run;
-    auto state = model.zero_state(std::size_t(B));
+    auto state = model.zero_state(mine);
     double pp = 0;
     const long first = train::resume_from(resume, ckpt, model, opt, run);
     if (resume) {
         for (std::size_t l = 0; l < state.size(); ++l)
             for (std::size_t k = 0; k < state[l].size(); ++k) {
                 const std::string name = fmt::format("state.{}.{}", l, k);
-                if (!run.values.count(name) || run.values.at(name).shape() != state[l][k].shape())
-                    fail<ValueError>("{}: no carried state '{}' of shape {}", ckpt, name,
-                                     shape_str(state[l][k].shape()));
-                state[l][k] = Tensor(run.values.at(name));
+                const Shape all = make_shape({std::size_t(B), std::size_t(hidden)});
+                if (!run.values.count(name) || run.values.at(name).shape() != all)
+                    fail<ValueError>("{}: no carried state '{}' of shape {}", ckpt, name, shape_str(all));
+                state[l][k] = slice(Tensor(run.values.at(name)), 0, lo, hi);  // this rank's streams
             }
         if (run.values.count("perplexity")) pp = double(run.values.at("perplexity")());
     }
-    v.save(vocab_file);
+    dist::DataParallel ddp(model, world);  // rank 0's weights everywhere; gradients averaged
+    if (world.size() > 1) fmt::print("data-parallel: {} ranks, {} streams each\n", world.size(), mine);
+    if (world.is_root()) v.save(vocab_file);
     fmt::print("model: {} {}x{} ({} parameters)\n", cell, layers, hidden, model.num_parameters());
 
     train::Progress progress(std::size_t(steps), "train", 100);
     const std::size_t stream = (ids.size() - 1) / std::size_t(B);
     for (long s = first; s <= steps; ++s) {
         const std::size_t t0 = (std::size_t(s - 1) * std::size_t(T)) % stream;
-        if (t0 < std::size_t(T)) state = model.zero_state(std::size_t(B));  // a new pass over the streams
-        auto [x, y] = window(ids, std::size_t(B), std::size_t(T), t0);
+        if (t0 < std::size_t(T)) state = model.zero_state(mine);  // a new pass over the streams
+        auto [x, y] = window(ids, std::size_t(B), std::size_t(T), t0, lo, hi);
         detach(state);  // truncated BPTT: keep the context, cut the gradient
         opt.zero_grad();
         Tensor loss;
@@ -306,24 +326,36 @@ int run(int argc, char** argv) {
         } else {
             loss = cross_entropy(model.forward(x, state), y);
         }
-        loss.backward();
+        ddp.backward(loss);
         optim::clip_grad_norm(model.parameters(), clip);
         opt.step();
-        progress.update(std::size_t(s), loss.item(), std::size_t(T * B));
-        const bool out_of_time = seconds > 0 && progress.seconds() >= seconds;
-        if (out_of_time) steps = s;  // the time budget ends the run here
+        progress.update(std::size_t(s), world.sum(loss.item()) / world.size(), std::size_t(T * B));
+        // the time budget ends the run here (rank 0's clock decides for all)
+        const bool out_of_time = world.max(seconds > 0 && progress.seconds() >= seconds ? 1 : 0) > 0;
+        if (out_of_time) steps = s;
         if (s % eval_every == 0 || s == steps) {
-            pp = validation_perplexity(model, val, std::size_t(T));
-            progress.message(fmt::format("step {:5d}  validation perplexity {:.3f}", s, pp));
-            run.counters["step"] = s;
-            run.values["perplexity"] = Array(real(pp));
+            std::vector<Array> states;  // every stream's, gathered from the ranks
             for (std::size_t l = 0; l < state.size(); ++l)
                 for (std::size_t k = 0; k < state[l].size(); ++k)
-                    run.values[fmt::format("state.{}.{}", l, k)] = state[l][k].value();
-            nn::save_checkpoint(ckpt, model, &opt, run);
+                    states.push_back(all_streams(world, state[l][k], lo, std::size_t(B)));
+            if (world.is_root()) {  // the ranks hold the same model: one evaluates and writes
+                pp = validation_perplexity(model, val, std::size_t(T));
+                progress.message(fmt::format("step {:5d}  validation perplexity {:.3f}", s, pp));
+                run.counters["step"] = s;
+                run.values["perplexity"] = Array(real(pp));
+                std::size_t n = 0;
+                for (std::size_t l = 0; l < state.size(); ++l)
+                    for (std::size_t k = 0; k < state[l].size(); ++k)
+                        run.values[fmt::format("state.{}.{}", l, k)] = states[n++];
+                nn::save_checkpoint(ckpt, model, &opt, run);
+            }
         }
     }
     progress.finish();
+    real shared = real(pp);
+    world.broadcast(&shared, 1, 0);
+    pp = double(shared);
+    if (!world.is_root()) return require_pp > 0 && !(pp < require_pp) ? 1 : 0;  // rank 0 samples and reports
     Generator sg(static_cast<std::uint64_t>(seed) + 7);
     fmt::print("\nsample (temperature {}):\n{}\n\n", temperature,
                sample(model, v, text.substr(0, 1), std::size_t(sample_len), temperature, sg));
@@ -336,4 +368,4 @@ int run(int argc, char** argv) {
     return 0;
 }
 
-int main(int argc, char** argv) { return train::guarded_main("char_lm", run, argc, argv); }
+int main(int argc, char** argv) { return dist::main("char_lm", run, argc, argv); }

@@ -12,6 +12,8 @@
 #include <random>
 #include <tapegrad_train.hpp>
 
+#include <dist/data_parallel.hpp>
+
 using namespace tapegrad;
 
 namespace {
@@ -112,12 +114,17 @@ int run(int argc, char** argv) {
     const long first = train::resume_from(resume, ckpt, model, opt, run);
     double last_loss = 0;
     if (run.values.count("loss")) last_loss = double(run.values.at("loss")());
+    dist::World& world = dist::world();
+    dist::DataParallel ddp(model, world);  // under mpirun: rank 0's weights everywhere, gradients averaged
+    const auto [lo, hi] = dist::shard(std::size_t(batch), world);
+    if (world.size() > 1) fmt::print("data-parallel: {} ranks, {} pairs each per step\n", world.size(), hi - lo);
 
     train::Progress progress(std::size_t(steps), "train", 100);
     for (long s = first; s <= steps; ++s) {
         std::vector<std::vector<Index>> src, tin, tout;
-        for (long i = 0; i < batch; ++i) {
+        for (long i = 0; i < batch; ++i) {  // every rank draws the whole batch and keeps its part
             const auto& p = pairs[data_gen.next() % pairs.size()];
+            if (std::size_t(i) < lo || std::size_t(i) >= hi) continue;
             src.push_back(sv.encode(p.first));
             tin.push_back(tv.encode(p.second, true, false));
             tout.push_back(tv.encode(p.second, false, true));
@@ -126,18 +133,20 @@ int run(int argc, char** argv) {
         IndexArray ti = train::pad_batch(tin, train::Vocab::pad).ids, to = train::pad_batch(tout, train::Vocab::pad).ids;
         opt.zero_grad();
         Tensor loss = model.loss(sb.ids, sb.lengths, ti, to);
-        loss.backward();
+        ddp.backward(loss);
         optim::clip_grad_norm(model.parameters(), 5.0);
         opt.step();
-        last_loss = s == 1 ? loss.item() : 0.95 * last_loss + 0.05 * loss.item();
-        progress.update(std::size_t(s), loss.item(), to.size() + sb.ids.size());
-        if (s % 500 == 0 || s == steps) {
+        const double mean_loss = world.sum(loss.item()) / world.size();
+        last_loss = s == 1 ? mean_loss : 0.95 * last_loss + 0.05 * mean_loss;
+        progress.update(std::size_t(s), mean_loss, std::size_t(world.sum(double(to.size() + sb.ids.size()))));
+        if ((s % 500 == 0 || s == steps) && world.is_root()) {
             run.counters["step"] = s;
             run.values["loss"] = Array(real(last_loss));
             nn::save_checkpoint(ckpt, model, &opt, run);
         }
     }
     progress.finish();
+    if (!world.is_root()) return require_drop > 0 && !(last_loss < require_drop) ? 1 : 0;  // rank 0 evaluates
 
     // BLEU on the held-out pairs: greedy vs beam
     model.eval();
@@ -168,4 +177,4 @@ int run(int argc, char** argv) {
     return 0;
 }
 
-int main(int argc, char** argv) { return train::guarded_main("translate", run, argc, argv); }
+int main(int argc, char** argv) { return dist::main("translate", run, argc, argv); }
