@@ -13,6 +13,7 @@ import math
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -121,7 +122,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(HERE, "..", "build", "bench", "tapegrad_bench"))
     ap.add_argument("--dnnl-binary", default=os.path.join(HERE, "..", "build", "bench", "dnnl_lstm_bench"))
     ap.add_argument("--smoke", action="store_true", help="tiny run: checks that everything works, times nothing useful")
-    ap.add_argument("--only", help="comma-separated workload names (and 'memory', 'checkpoint')")
+    ap.add_argument("--only", help="comma-separated workload names (and 'memory', 'checkpoint', 'dist')")
     ap.add_argument("--no-torch", action="store_true", help="no PyTorch side")
     args = ap.parse_args()
     if args.smoke:
@@ -230,6 +231,34 @@ def main():
                                   "step_mb": (d["peak_rss_kb"] - d["base_rss_kb"]) / 1024, "ms": ms,
                                   "vs_straight": ms / base_ms if base_ms else None})
 
+    # data-parallel training: 1 process x 2 threads against 2 ranks x 1 thread
+    dist_rows = []
+    dist_binary = os.path.join(os.path.dirname(args.binary), "dist_bench")
+    mpirun = shutil.which("mpirun")
+    if (not args.only or "dist" in args.only.split(",")) and os.path.exists(dist_binary) and mpirun:
+        cores = os.cpu_count() or 2
+        settings_dist = [
+            ("1 rank x %d threads" % cores, [dist_binary], cores),
+            ("%d ranks x 1 thread, overlapped" % cores,
+             [mpirun, "--oversubscribe", "--allow-run-as-root", "-np", str(cores), "-x", "TAPEGRAD_NUM_THREADS=1",
+              dist_binary], 1),
+            ("%d ranks x 1 thread, plain" % cores,
+             [mpirun, "--oversubscribe", "--allow-run-as-root", "-np", str(cores), "-x", "TAPEGRAD_NUM_THREADS=1",
+              dist_binary, "--plain"], 1),
+        ]
+        got = {label: ([], []) for label, _, _ in settings_dist}
+        for r in range(args.rounds):
+            for label, cmd, threads in (settings_dist if r % 2 == 0 else settings_dist[::-1]):
+                wait_until_idle()
+                d = run_json(cmd + ["--steps", str(per_round), "--warmup", str(args.warmup)], thread_env(threads))
+                got[label][0].extend(d["times_ms"])
+                got[label][1].extend(d["wait_ms"])
+        base = statistics.median(got[settings_dist[0][0]][0])
+        for label, _, _ in settings_dist:
+            ms, wait = statistics.median(got[label][0]), statistics.median(got[label][1])
+            dist_rows.append({"setting": label, "ms": ms, "throughput_vs_one_process": base / ms,
+                              "wait_share": wait / ms})
+
     # ---- the table
     print(f"tapegrad vs PyTorch {torch_version or '(missing)'} and oneDNN {'(built)' if have_dnnl else '(missing)'}; "
           f"each peer at its best of {len(settings['tapegrad'])} thread settings (PyTorch also with "
@@ -280,7 +309,14 @@ def main():
             ratio = f"{r['vs_straight']:6.2f}x" if r["vs_straight"] else f"{'-':>7}"
             print(f"{r['T']:>8} {r['k']:>5} {r['peak_mb']:8.0f} {r['step_mb']:8.0f} {r['ms']:10.1f} {ratio}")
 
-    report = {"thread_settings": thread_counts, "torch": torch_version, "onednn": have_dnnl, "machine": machine(),
+    if dist_rows:
+        print("data-parallel char-LM lstm128 step (global batch 32): time, throughput against one process, "
+              "share of the step spent waiting for the gradient sums after backward:")
+        for r in dist_rows:
+            print(f"  {r['setting']:<34} {r['ms']:8.2f} ms  {r['throughput_vs_one_process']:5.2f}x  "
+                  f"waiting {100 * r['wait_share']:4.1f}%")
+
+    report = {"thread_settings": thread_counts, "dist": dist_rows, "torch": torch_version, "onednn": have_dnnl, "machine": machine(),
               "cores": os.cpu_count(), "smoke": args.smoke, "results": results, "sgemm_gflops": rates, "memory": mem,
               "checkpointing": ckpt_rows,
               "date": time.strftime("%Y-%m-%d %H:%M:%S")}

@@ -26,9 +26,21 @@ MPI_Request* req(World::Request& r) { return static_cast<MPI_Request*>(r.handle.
 
 bool has_mpi() { return true; }
 
+namespace {
+// Started by mpirun (or another launcher)? Without one the program is a world
+// of one and never starts MPI: no helper daemon, nothing to wait for.
+bool launched() {
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK", "MPI_LOCALNRANKS"})
+        if (std::getenv(v)) return true;
+    return false;
+}
+}  // namespace
+
 World::World(int& argc, char**& argv) {
+    if (const char* t = std::getenv("TAPEGRAD_DIST_TIMEOUT")) set_timeout_seconds(std::atof(t));
     int ready = 0;
     MPI_Initialized(&ready);
+    if (!ready && !launched()) return;  // a world of one
     if (!ready) {
         int provided = 0;
         // FUNNELED: only the thread that made the World calls MPI (tapegrad's
@@ -38,7 +50,6 @@ World::World(int& argc, char**& argv) {
     }
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
-    if (const char* t = std::getenv("TAPEGRAD_DIST_TIMEOUT")) set_timeout_seconds(std::atof(t));
 }
 
 World::~World() {
@@ -50,7 +61,9 @@ void World::set_timeout_seconds(double s) {
     timeout_ = s;
 }
 
+// In a world of one (size_ == 1) nothing below calls MPI: it may not be started.
 World::Request World::start_sum(real* data, std::size_t n) {
+    if (size_ == 1) return {};
     Request r{new_request()};
     if (n > std::size_t(INT32_MAX)) fail<ValueError>("dist: a sum of {} values is more than MPI can send at once", n);
     MPI_Iallreduce(MPI_IN_PLACE, data, int(n), real_type(), MPI_SUM, MPI_COMM_WORLD, req(r));
@@ -88,18 +101,21 @@ void World::wait(std::vector<Request>& rs, const std::string& what) {
 }
 
 void World::barrier() {
+    if (size_ == 1) return;
     std::vector<Request> r{{new_request()}};
     MPI_Ibarrier(MPI_COMM_WORLD, req(r[0]));
     wait(r, "a barrier");
 }
 
 void World::broadcast(real* data, std::size_t n, int root) {
+    if (size_ == 1) return;
     std::vector<Request> r{{new_request()}};
     MPI_Ibcast(data, int(n), real_type(), root, MPI_COMM_WORLD, req(r[0]));
     wait(r, "a broadcast");
 }
 
 void World::broadcast(std::string& s, int root) {
+    if (size_ == 1) return;
     long long n = static_cast<long long>(s.size());
     std::vector<Request> r{{new_request()}};
     MPI_Ibcast(&n, 1, MPI_LONG_LONG, root, MPI_COMM_WORLD, req(r[0]));
@@ -112,6 +128,7 @@ void World::broadcast(std::string& s, int root) {
 
 namespace {
 double reduce(World& w, double v, MPI_Op op) {
+    if (w.size() == 1) return v;
     std::vector<World::Request> r{{new_request()}};
     MPI_Iallreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, op, MPI_COMM_WORLD, req(r[0]));
     w.wait(r, "a reduction");
