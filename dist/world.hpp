@@ -39,6 +39,7 @@ public:
 
     int rank() const { return rank_; }
     int size() const { return size_; }
+    int world_size() const { return size_; }  // the same, by its MPI name
     bool is_root() const { return rank_ == 0; }
     double timeout_seconds() const { return timeout_; }
     void set_timeout_seconds(double s);

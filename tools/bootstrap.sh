@@ -63,6 +63,13 @@ else
     -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
   cmake --build build-tsan -j"$jobs" --target pool_stress switch_stress
   ctest --test-dir build-tsan --output-on-failure -R "^tsan"
+  # ... a build without MPI, where dist/ is a world of one process: the
+  # data-parallel programs must run as before ...
+  cmake -S . -B build-nompi -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_MPI=OFF -DTAPEGRAD_BUILD_TESTS=ON \
+    -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
+  cmake --build build-nompi -j"$jobs" --target dist_check date_translation char_lm translate
+  ctest --test-dir build-nompi --output-on-failure -j"$jobs" \
+    -R "^(dist: a world of one|example: (date_translation|char_lm|translate)|resume: (date_translation|char_lm|translate))"
   # ... and the libFuzzer targets for a bounded time each (clang).
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_FUZZ=ON -DTAPEGRAD_BUILD_TESTS=OFF \
     -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF > /dev/null
