@@ -14,7 +14,8 @@ namespace {
 // The walk running on this thread, if any: its end-of-walk work. Per thread
 // because ops' backward functions, called from the walk, add to it.
 thread_local std::vector<std::function<void(bool)>>* t_walk_end = nullptr;
-// The GradFinalGuard in force on this thread, if any.
+// The GradFinalGuard in force on this thread, if any. Per thread: a guard
+// watches the walks its own thread runs, never another thread's training.
 thread_local std::function<void(TensorImpl&)>* t_grad_final = nullptr;
 
 // For GradFinalGuard: how many edges of the graph below root lead into each

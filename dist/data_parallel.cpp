@@ -81,6 +81,7 @@ DataParallel::DataParallel(nn::Module& model, World& w, DataParallelOptions opti
         offset_[k] = b.buffer.size();
         b.params.push_back(k);
         b.buffer = Array::from_shape({offset_[k] + params_[k].numel()});
+        index_[params_[k].impl()] = k;
     }
 }
 
@@ -108,11 +109,9 @@ void DataParallel::backward(const Tensor& loss) {
     requests_.clear();
     for (Bucket& b : buckets_) b.pending = b.params.size(), b.started = false;
     if (options_.overlap) {
-        std::unordered_map<const TensorImpl*, std::size_t> index;
-        for (std::size_t k = 0; k < params_.size(); ++k) index[params_[k].impl()] = k;
         GradFinalGuard guard([&](TensorImpl& leaf) {
-            auto it = index.find(&leaf);
-            if (it == index.end()) return;  // a leaf that is not a parameter (an input)
+            auto it = index_.find(&leaf);
+            if (it == index_.end()) return;  // a leaf that is not a parameter (an input)
             Bucket& b = buckets_[bucket_of_[it->second]];
             if (--b.pending == 0) start(b);
             world_.poll(requests_);  // MPI moves non-blocking sums along only inside its calls
@@ -128,13 +127,11 @@ void DataParallel::backward(const Tensor& loss) {
     const auto t2 = std::chrono::steady_clock::now();
     const real inv = real(1) / real(world_.size());
     for (Bucket& b : buckets_)
-        for (std::size_t k : b.params) {
-            Tensor& p = params_[k];
+        for (std::size_t k : b.params) {  // the mean replaces this rank's gradient, in its own buffer
+            TensorImpl& p = *params_[k].impl();
             const real* src = b.buffer.data() + offset_[k];
-            Array g = Array::from_shape(p.shape());
-            for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = src[i] * inv;
-            p.zero_grad();
-            accumulate(*p.impl(), std::move(g));
+            real* dst = p.has_grad ? p.grad.data() : grad_into(p).data;  // (a new buffer: written whole)
+            for (std::size_t i = 0, n = params_[k].numel(); i < n; ++i) dst[i] = src[i] * inv;
         }
     wait_s_ = std::chrono::duration<double>(t2 - t1).count();
     backward_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -16,6 +16,8 @@
 // inside a checkpointed segment) are sent at the end, as zeros where they
 // have no gradient; nobody waits for a gradient that never comes.
 
+#include <unordered_map>
+
 #include "../nn/module.hpp"
 #include "world.hpp"
 
@@ -62,6 +64,7 @@ private:
     DataParallelOptions options_;
     std::vector<Tensor> params_;
     std::vector<std::size_t> bucket_of_, offset_;  // per parameter
+    std::unordered_map<const TensorImpl*, std::size_t> index_;  // a parameter's node -> its index
     std::vector<Bucket> buckets_;
     std::vector<World::Request> requests_;
     double backward_s_ = 0, wait_s_ = 0;

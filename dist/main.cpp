@@ -17,6 +17,11 @@ namespace {
 World* g_world = nullptr;
 }
 
+void World::set_timeout_seconds(double s) {
+    if (!(s > 0)) fail<ValueError>("dist: a timeout of {} seconds is not positive", s);
+    timeout_ = s;
+}
+
 World& world() {
     if (!g_world) fail<Error>("dist::world(): no World yet (start the program with dist::main)");
     return *g_world;

@@ -56,11 +56,6 @@ World::~World() {
     if (started_mpi_) MPI_Finalize();
 }
 
-void World::set_timeout_seconds(double s) {
-    if (!(s > 0)) fail<ValueError>("dist: a timeout of {} seconds is not positive", s);
-    timeout_ = s;
-}
-
 // In a world of one (size_ == 1) nothing below calls MPI: it may not be started.
 World::Request World::start_sum(real* data, std::size_t n) {
     if (size_ == 1) return {};

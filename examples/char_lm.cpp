@@ -330,8 +330,9 @@ int run(int argc, char** argv) {
         optim::clip_grad_norm(model.parameters(), clip);
         opt.step();
         progress.update(std::size_t(s), world.sum(loss.item()) / world.size(), std::size_t(T * B));
-        // the time budget ends the run here (rank 0's clock decides for all)
-        const bool out_of_time = world.max(seconds > 0 && progress.seconds() >= seconds ? 1 : 0) > 0;
+        // the time budget ends the run here, when any rank's clock says so
+        // (every rank has the same --seconds, so all ask, or none)
+        const bool out_of_time = seconds > 0 && world.max(progress.seconds() >= seconds ? 1 : 0) > 0;
         if (out_of_time) steps = s;
         if (s % eval_every == 0 || s == steps) {
             std::vector<Array> states;  // every stream's, gathered from the ranks

@@ -38,15 +38,13 @@ std::vector<const Array*> resolve(const std::vector<std::pair<std::string, Tenso
             if (it == arrays.end()) continue;
             if (!v) {
                 v = &it->second, from = other;
-            } else if (it->second.shape() != v->shape() || !std::equal(v->begin(), v->end(), it->second.begin())) {
-                std::size_t k = 0;
-                while (k < v->size() && it->second.shape() == v->shape() && v->data()[k] == it->second.data()[k]) ++k;
-                problems += it->second.shape() != v->shape()
-                                ? fmt::format("; '{}' and '{}' name one tied parameter, but have shapes {} and {}",
-                                              name, other, shape_str(v->shape()), shape_str(it->second.shape()))
-                                : fmt::format("; '{}' and '{}' name one tied parameter, but differ (element {}: {} "
-                                              "and {})",
-                                              name, other, k, v->data()[k], it->second.data()[k]);
+            } else if (it->second.shape() != v->shape()) {
+                problems += fmt::format("; '{}' and '{}' name one tied parameter, but have shapes {} and {}", name,
+                                        other, shape_str(v->shape()), shape_str(it->second.shape()));
+            } else if (auto d = std::mismatch(v->begin(), v->end(), it->second.begin()); d.first != v->end()) {
+                const auto k = std::size_t(d.first - v->begin());
+                problems += fmt::format("; '{}' and '{}' name one tied parameter, but differ (element {}: {} and {})",
+                                        name, other, k, *d.first, *d.second);
             }
         }
         if (!v)
