@@ -64,5 +64,9 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
     }, Output::unread);
 }
 
+Tensor masked_fill(const Tensor& x, const Tensor& mask, real value) {
+    return where(mask, Tensor::full(make_shape({1}), value), x);
+}
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

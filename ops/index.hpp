@@ -19,6 +19,9 @@ inline Tensor embedding(const Tensor& table, const IndexArray& ids, Index paddin
 // mask ? a : b, elementwise with broadcasting; mask is a constant whose
 // nonzero entries select a.
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
+// x with `value` where mask != 0 (PyTorch's masked_fill): where(mask, value, x),
+// so the filled positions get no gradient.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, real value);
 
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -103,6 +103,37 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, std::ptrdiff_t axis) 
     return record("masked_softmax", std::move(y), {unread(x)}, [l](TensorImpl& y) { softmax_backward(l, y); });
 }
 
+// y = log sum_j e^(x_j)  =>  dx_j = dy e^(x_j - y) = dy softmax(x)_j
+Tensor logsumexp(const Tensor& x, std::ptrdiff_t axis, bool keepdims) {
+    const Lanes l = lanes("logsumexp", x, axis);
+    if (l.n == 0) fail<ValueError>("logsumexp: the axis is empty (input {}): the log of an empty sum", shape_str(x.shape()));
+    Shape out = x.shape();
+    const std::size_t a = normalize_axis("logsumexp", axis, x.dim());
+    if (keepdims) out[a] = 1;
+    else out.erase(out.begin() + std::ptrdiff_t(a));
+    Array y = Array::from_shape(out);
+    const real* xv = x.data();
+    for (std::size_t o = 0; o < l.outer; ++o)
+        for (std::size_t i = 0; i < l.inner; ++i) {
+            const std::size_t base = l.start(o, i);
+            real m = xv[base];
+            for (std::size_t j = 1; j < l.n; ++j) m = std::max(m, xv[base + j * l.inner]);
+            real z = 0;
+            for (std::size_t j = 0; j < l.n; ++j) z += std::exp(xv[base + j * l.inner] - m);
+            y.data()[o * l.inner + i] = std::isinf(m) ? m : m + std::log(z);
+        }
+    return record("logsumexp", std::move(y), {x}, [l](TensorImpl& y) {
+        real* dx = grad_into(*y.inputs[0], true).data;
+        const real* xv = y.inputs[0]->value.data();
+        for (std::size_t o = 0; o < l.outer; ++o)
+            for (std::size_t i = 0; i < l.inner; ++i) {
+                const std::size_t base = l.start(o, i), r = o * l.inner + i;
+                const real yr = y.value.data()[r], gr = y.grad.data()[r];
+                for (std::size_t j = 0; j < l.n; ++j) dx[base + j * l.inner] += gr * std::exp(xv[base + j * l.inner] - yr);
+            }
+    });
+}
+
 // y = log_softmax(x)  =>  dx = dy - exp(y) * sum_j(dy_j)
 Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
     const Lanes l = lanes("log_softmax", x, axis);

@@ -80,6 +80,57 @@ Tensor signed_softplus(const char* op, const Tensor& x, real sign) {
 Tensor softplus(const Tensor& x) { return signed_softplus("softplus", x, 1); }
 Tensor log_sigmoid(const Tensor& x) { return signed_softplus("log_sigmoid", x, -1); }
 
+// gelu(x) = x Phi(x):  d/dx = Phi(x) + x phi(x)
+// tanh form, u = c (x + a x^3), t = tanh(u):  d/dx = (1 + t)/2 + x (1 - t^2) c (1 + 3 a x^2) / 2
+namespace {
+constexpr real kGeluA = real(0.044715);
+const real kGeluC = std::sqrt(real(2) / real(3.14159265358979323846));
+real gelu_value(real v, GeluForm f) {
+    if (f == GeluForm::Erf) return v * real(0.5) * (1 + std::erf(v / std::sqrt(real(2))));
+    return real(0.5) * v * (1 + std::tanh(kGeluC * (v + kGeluA * v * v * v)));
+}
+real gelu_slope(real v, GeluForm f) {
+    if (f == GeluForm::Erf) {
+        const real phi = std::exp(-real(0.5) * v * v) / std::sqrt(real(2) * real(3.14159265358979323846));
+        return real(0.5) * (1 + std::erf(v / std::sqrt(real(2)))) + v * phi;
+    }
+    const real t = std::tanh(kGeluC * (v + kGeluA * v * v * v));
+    return real(0.5) * (1 + t) + real(0.5) * v * (1 - t * t) * kGeluC * (1 + 3 * kGeluA * v * v);
+}
+// y = f(x) elementwise, dx = g f'(x): for the activations without a fusible code
+template <class F, class D>
+Tensor pointwise_record(const char* op, const Tensor& x, F f, D d) {
+    Array y = Array::from_shape(x.shape());
+    const real* xv = x.data();
+    parallel_for(y.size(), kElementGrain, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t k = lo; k < hi; ++k) y.data()[k] = f(xv[k]);
+    });
+    return record(op, std::move(y), {x}, [d](TensorImpl& y) {
+        const Array& xv = y.inputs[0]->value;
+        Array dx = Array::from_shape(xv.shape());
+        parallel_for(dx.size(), kElementGrain, [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t k = lo; k < hi; ++k) dx.data()[k] = y.grad.data()[k] * d(xv.data()[k]);
+        });
+        accumulate(*y.inputs[0], std::move(dx));
+    }, Output::unread);
+}
+}  // namespace
+
+Tensor gelu(const Tensor& x, GeluForm form) {
+    return pointwise_record(form == GeluForm::Erf ? "gelu" : "gelu_tanh", x,
+                            [form](real v) { return gelu_value(v, form); }, [form](real v) { return gelu_slope(v, form); });
+}
+
+// silu(x) = x s, s = sigmoid(x):  d/dx = s (1 + x (1 - s))
+Tensor silu(const Tensor& x) {
+    auto sig = [](real v) {
+        const real e = std::exp(-std::abs(v));
+        return v >= 0 ? 1 / (1 + e) : e / (1 + e);
+    };
+    return pointwise_record("silu", x, [sig](real v) { return v * sig(v); },
+                            [sig](real v) { const real s = sig(v); return s * (1 + v * (1 - s)); });
+}
+
 // d clamp(x)/dx = 1 if lo <= x <= hi else 0
 Tensor clamp(const Tensor& x, real lo, real hi) {
     if (!(lo <= hi)) fail<ValueError>("clamp: lower bound {} is greater than upper bound {}", lo, hi);

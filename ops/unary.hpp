@@ -19,6 +19,12 @@ Tensor relu(Operand x);
 // (no overflow of e^x, no log(0)).
 Tensor softplus(const Tensor& x);
 Tensor log_sigmoid(const Tensor& x);
+// GELU (Hendrycks & Gimpel): x Phi(x) with the exact normal CDF (erf), or
+// PyTorch's approximate='tanh' form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+enum class GeluForm { Erf, Tanh };
+Tensor gelu(const Tensor& x, GeluForm form = GeluForm::Erf);
+// SiLU / swish: x sigmoid(x).
+Tensor silu(const Tensor& x);
 // min(max(x, lo), hi); the gradient passes where lo <= x <= hi.
 Tensor clamp(const Tensor& x, real lo, real hi);
 

@@ -68,6 +68,23 @@ TEST_CASE("gradcheck: softplus log_sigmoid maximum, at small and large inputs", 
     CHECK_GRADS([](const V& in) { return maximum(in[0], in[1]); }, a, b);
 }
 
+TEST_CASE("gradcheck: gelu (erf and tanh forms), silu, layer_norm, logsumexp", "[gradcheck]") {
+    Tensor a = rnd({4, 5}, 41, -3, 3);
+    CHECK_GRADS([](const V& in) { return gelu(in[0]); }, a);
+    CHECK_GRADS([](const V& in) { return gelu(in[0], GeluForm::Tanh); }, a);
+    CHECK_GRADS([](const V& in) { return silu(in[0]); }, a);
+    // layer_norm over the last axis, with and without weight and bias, 2-D and 3-D, a large mean
+    Tensor x = rnd({2, 3, 6}, 42, -2, 2), w = rnd({6}, 43, 0.5, 1.5), b = rnd({6}, 44);
+    CHECK_GRADS([](const V& in) { return layer_norm(in[0], in[1], in[2]); }, x, w, b);
+    CHECK_GRADS([](const V& in) { return layer_norm(in[0], Tensor(), Tensor()); }, x);
+    Tensor shifted = rnd({3, 6}, 45, 99, 101);
+    CHECK_GRADS([](const V& in) { return layer_norm(in[0], in[1], in[2]); }, shifted, w, b);
+    for (std::ptrdiff_t axis : {0, 1, -1}) {
+        CHECK_GRADS([axis](const V& in) { return logsumexp(in[0], axis); }, a);
+        CHECK_GRADS([axis](const V& in) { return logsumexp(in[0], axis, true); }, a);
+    }
+}
+
 TEST_CASE("gradcheck: cumsum and logcumsumexp along every axis", "[gradcheck]") {
     Tensor x = rnd({3, 4, 2}, 27, -2, 2), big = rnd({5, 3}, 28, -60, 60);
     for (std::ptrdiff_t axis : {0, 1, 2, -1}) {

@@ -182,3 +182,27 @@ TEST_CASE("softplus, log_sigmoid and logcumsumexp stay finite and exact at the e
     // cumsum over an axis of length 0 is empty, as NumPy's
     CHECK(cumsum(Tensor::zeros(make_shape({0, 3})), 0).numel() == 0);
 }
+
+TEST_CASE("layer_norm: a constant row gives the bias, a large mean does not cancel the variance", "[values]") {
+    Tensor c = Tensor::full(make_shape({2, 4}), 7, true), w = Tensor::from({1, 2, 3, 4}, make_shape({4}), true),
+           b = Tensor::from({0.5, -1, 0, 2}, make_shape({4}), true);
+    Tensor y = layer_norm(c, w, b);
+    for (std::size_t k = 0; k < 4; ++k) CHECK(y.at({1, k}) == b.at({k}));
+    sum(y).backward();
+    for (real g : c.grad()) CHECK(std::isfinite(g));
+    // values 1e4 + {0, 1, 2, 3}: the variance from centred values is exact
+    Tensor big = Tensor::from({10000, 10001, 10002, 10003}, make_shape({1, 4}));
+    Tensor n = layer_norm(big, Tensor(), Tensor(), real(1e-12));
+    CHECK(n.at({0, 0}) == Approx(-1.5 / std::sqrt(1.25)).epsilon(1e-4));
+    require_throws_with<ShapeError>([&] { layer_norm(big, Tensor::ones(make_shape({3})), Tensor()); },
+                                    {"layer_norm", "weight", "[3]", "[4]"});
+    // masked_fill: the filled positions take the value and get no gradient
+    Tensor x = Tensor::from({1, 2, 3}, make_shape({3}), true);
+    Tensor m = Tensor::from({0, 1, 0}, make_shape({3}));
+    Tensor f = masked_fill(x, m, -1e9);
+    CHECK(f.at({1}) == real(-1e9));
+    sum(f).backward();
+    CHECK(x.grad()(1) == 0);
+    CHECK(x.grad()(0) == 1);
+    CHECK(logsumexp(Tensor::from({1000, 1000}, make_shape({2})), 0).item() == Approx(1000 + std::log(2.0)));
+}

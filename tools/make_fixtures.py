@@ -210,6 +210,90 @@ def tied_weights():
     write_npz("tied_lm.npz", arrays)
 
 
+def layer_norm_gelu():
+    """nn.LayerNorm over the last axis and F.gelu in both forms, with gradients."""
+    x = (torch.randn(2, 3, 5) * 2 + 3).requires_grad_()
+    ln = torch.nn.LayerNorm(5)
+    with torch.no_grad():
+        ln.weight.copy_(torch.randn(5))
+        ln.bias.copy_(torch.randn(5))
+    r = torch.randn(2, 3, 5)
+    y = ln(x)
+    (y * r).sum().backward()
+    z = torch.linspace(-4, 4, 17, requires_grad=True)
+    ge, gt = torch.nn.functional.gelu(z), torch.nn.functional.gelu(z, approximate="tanh")
+    (ge.sum() + 2 * gt.sum()).backward()
+    write_npz("layer_norm_gelu.npz", {
+        "x": x, "r": r, "weight": ln.weight, "bias": ln.bias, "y": y, "dx": x.grad,
+        "dweight": ln.weight.grad, "dbias": ln.bias.grad,
+        "z": z, "gelu": ge, "gelu_tanh": gt, "dz": z.grad,
+    })
+
+
+def multihead_attention():
+    """nn.MultiheadAttention (E 8, 2 heads): self-attention with a key-padding
+    mask and a causal mask, and cross-attention with a key-padding mask;
+    outputs, averaged weights, and the gradients of the inputs and every
+    parameter. A fully padded sequence is left out: PyTorch gives NaN there."""
+    E, H, B, L, S = 8, 2, 3, 4, 5
+    for tag, self_attn in (("self", True), ("cross", False)):
+        mha = torch.nn.MultiheadAttention(E, H)
+        with torch.no_grad():
+            mha.in_proj_bias.copy_(torch.randn(3 * E) * 0.1)
+            mha.out_proj.bias.copy_(torch.randn(E) * 0.1)
+        q = torch.randn(L, B, E, requires_grad=True)
+        k = q if self_attn else torch.randn(S, B, E, requires_grad=True)
+        v = q if self_attn else torch.randn(S, B, E, requires_grad=True)
+        src = L if self_attn else S
+        pad = torch.zeros(B, src, dtype=torch.bool)
+        pad[1, -1] = True
+        pad[2, -2:] = True
+        causal = torch.triu(torch.ones(L, src, dtype=torch.bool), 1) if self_attn else None
+        out, w = mha(q, k, v, key_padding_mask=pad, attn_mask=causal, need_weights=True)
+        r = torch.randn(L, B, E)
+        rw = torch.randn(B, L, src)
+        ((out * r).sum() + (w * rw).sum()).backward()
+        arrays = {"q": q, "r": r, "rw": rw, "pad": pad.double(), "out": out, "weights": w, "dq": q.grad}
+        if causal is not None:
+            arrays["causal"] = causal.double()
+        if not self_attn:
+            arrays.update(k=k, v=v, dk=k.grad, dv=v.grad)
+        for name, p in mha.named_parameters():
+            arrays["param." + name] = p
+            arrays["grad." + name] = p.grad
+        write_npz(f"mha_{tag}.npz", arrays)
+
+
+def transformer_layers():
+    """nn.TransformerEncoderLayer and nn.TransformerDecoderLayer (d_model 8,
+    2 heads, feed-forward 16, dropout 0): post-norm with ReLU, and pre-norm
+    with GELU; padding and causal masks; outputs and every gradient."""
+    E, H, F, B, S, T = 8, 2, 16, 2, 5, 4
+    for tag, norm_first, act in (("post_relu", False, "relu"), ("pre_gelu", True, "gelu")):
+        enc = torch.nn.TransformerEncoderLayer(E, H, F, dropout=0.0, activation=act, norm_first=norm_first)
+        dec = torch.nn.TransformerDecoderLayer(E, H, F, dropout=0.0, activation=act, norm_first=norm_first)
+        enc.train(), dec.train()
+        src = torch.randn(S, B, E, requires_grad=True)
+        tgt = torch.randn(T, B, E, requires_grad=True)
+        src_pad = torch.zeros(B, S, dtype=torch.bool)
+        src_pad[1, -2:] = True
+        tgt_pad = torch.zeros(B, T, dtype=torch.bool)
+        tgt_pad[0, -1] = True
+        causal = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+        memory = enc(src, src_key_padding_mask=src_pad)
+        out = dec(tgt, memory, tgt_mask=causal, tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad)
+        rm, ro = torch.randn(S, B, E), torch.randn(T, B, E)
+        ((memory * rm).sum() + (out * ro).sum()).backward()
+        arrays = {"src": src, "tgt": tgt, "src_pad": src_pad.double(), "tgt_pad": tgt_pad.double(),
+                  "causal": causal.double(), "memory": memory, "out": out, "rm": rm, "ro": ro,
+                  "dsrc": src.grad, "dtgt": tgt.grad}
+        for prefix, m in (("enc.", enc), ("dec.", dec)):
+            for name, p in m.named_parameters():
+                arrays["param." + prefix + name] = p
+                arrays["grad." + prefix + name] = p.grad
+        write_npz(f"transformer_{tag}.npz", arrays)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     softmax_cross_entropy()
@@ -224,3 +308,6 @@ if __name__ == "__main__":
     initial_states("LSTM")
     initial_states("GRU")
     tied_weights()
+    layer_norm_gelu()
+    multihead_attention()
+    transformer_layers()
