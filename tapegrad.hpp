@@ -51,6 +51,7 @@
 #include "nn/init.hpp"
 #include "nn/layer_norm.hpp"
 #include "nn/multihead_attention.hpp"
+#include "nn/positional_encoding.hpp"
 #include "nn/transformer.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"

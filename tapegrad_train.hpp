@@ -14,5 +14,7 @@
 #include "train/progress.hpp"
 #include "train/resume.hpp"
 #include "train/seq2seq.hpp"
+#include "train/transformer_seq2seq.hpp"
+#include "train/translator.hpp"
 #include "train/svg.hpp"
 #include "train/vocab.hpp"

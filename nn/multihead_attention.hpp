@@ -21,6 +21,14 @@ namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 namespace nn {
 
+// Keys and values after their projections, split into heads: [B*heads, S, d]
+// (head i of batch entry b is row b*heads + i). Computed once per memory for
+// cross-attention; grown by one position per step for incremental decoding.
+struct KeyValue {
+    Tensor k, v;
+    std::size_t length() const { return k.defined() ? k.shape()[1] : 0; }
+};
+
 struct MultiheadAttentionOutput {
     Tensor output;   // [L, B, E]
     Tensor weights;  // [B, L, S] averaged over the heads, or [B, heads, L, S]
@@ -41,12 +49,28 @@ public:
     // [L, L], 1 above the diagonal: position t may attend to 0..t only.
     static Tensor causal_mask(std::size_t L);
 
+    // forward() in its two halves, so a decoder can keep keys and values:
+    // the projections of key and value ([S, B, E]) ...
+    KeyValue project_key_value(const Tensor& key, const Tensor& value) const;
+    // ... and attention of query [L, B, E] over them.
+    MultiheadAttentionOutput attend(const Tensor& query, const KeyValue& kv, const Tensor& key_padding_mask = Tensor(),
+                                    const Tensor& attn_mask = Tensor(), bool average_weights = true);
+    // Incremental self-attention: x [1, B, E] is the next position; its key and
+    // value are appended to `cache`, and it attends to every position so far
+    // (the causal mask without recomputing earlier positions).
+    MultiheadAttentionOutput forward_step(const Tensor& x, KeyValue& cache, bool average_weights = true);
+    // The rows of a KeyValue for batch entries `rows` (beam search reorders its
+    // hypotheses' caches by parent).
+    KeyValue select_batch(const KeyValue& kv, const std::vector<std::size_t>& rows) const;
+
     std::size_t embed_dim, num_heads;
     real dropout;
     Tensor in_proj_weight, in_proj_bias;  // [3E, E], [3E] (undefined without bias): q, k, v stacked
     Linear out_proj;
 
 private:
+    Tensor project(const Tensor& x, std::size_t part) const;
+    Tensor split_heads(const Tensor& x) const;  // [T, B, E] -> [B*h, T, d]
     Generator dropout_gen_;
 };
 

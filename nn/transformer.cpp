@@ -34,7 +34,7 @@ Tensor TransformerEncoderLayer::feed_forward(const Tensor& x) {
 
 Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& mask, const Tensor& padding) {
     auto attend = [&](const Tensor& x) {
-        MultiheadAttentionOutput a = self_attn(x, x, x, padding, mask);
+        MultiheadAttentionOutput a = self_attn(x, x, x, padding, mask, false);
         last_attention = a.weights.detach();
         return drop(a.output);
     };
@@ -73,7 +73,7 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
                                         const Tensor& tgt_padding, const Tensor& memory_padding) {
     auto self_part = [&](const Tensor& x) { return drop(self_attn(x, x, x, tgt_padding, tgt_mask).output); };
     auto cross_part = [&](const Tensor& x) {
-        MultiheadAttentionOutput a = multihead_attn(x, memory, memory, memory_padding);
+        MultiheadAttentionOutput a = multihead_attn(x, memory, memory, memory_padding, Tensor(), false);
         last_attention = a.weights.detach();
         return drop(a.output);
     };
@@ -86,6 +86,79 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
     x = norm1(x + self_part(x));
     x = norm2(x + cross_part(x));
     return norm3(x + feed_forward(x));
+}
+
+Tensor TransformerDecoderLayer::forward_step(const Tensor& x, DecoderLayerCache& cache, const Tensor& memory_padding) {
+    auto self_part = [&](const Tensor& y) { return drop(self_attn.forward_step(y, cache.self).output); };
+    auto cross_part = [&](const Tensor& y) {
+        MultiheadAttentionOutput a = multihead_attn.attend(y, cache.memory, memory_padding, Tensor(), false);
+        last_attention = a.weights.detach();
+        return drop(a.output);
+    };
+    Tensor y = x;
+    if (options.norm_first) {
+        y = y + self_part(norm1(y));
+        y = y + cross_part(norm2(y));
+        return y + feed_forward(norm3(y));
+    }
+    y = norm1(y + self_part(y));
+    y = norm2(y + cross_part(y));
+    return norm3(y + feed_forward(y));
+}
+
+DecoderLayerCache TransformerDecoderLayer::start(const Tensor& memory) const {
+    return {KeyValue{}, multihead_attn.project_key_value(memory, memory)};
+}
+
+TransformerEncoder::TransformerEncoder(const TransformerLayerOptions& o, std::size_t n, bool final_norm, Generator& gen) {
+    for (std::size_t i = 0; i < n; ++i) {
+        layers.push_back(std::make_unique<TransformerEncoderLayer>(o, gen));
+        register_module("layers." + std::to_string(i), *layers.back());
+    }
+    if (final_norm) {
+        norm = std::make_unique<LayerNorm>(o.d_model, o.layer_norm_eps);
+        register_module("norm", *norm);
+    }
+}
+
+Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask, const Tensor& padding) {
+    Tensor x = src;
+    for (auto& layer : layers) x = (*layer)(x, mask, padding);
+    return norm ? (*norm)(x) : x;
+}
+
+TransformerDecoder::TransformerDecoder(const TransformerLayerOptions& o, std::size_t n, bool final_norm, Generator& gen) {
+    for (std::size_t i = 0; i < n; ++i) {
+        layers.push_back(std::make_unique<TransformerDecoderLayer>(o, gen));
+        register_module("layers." + std::to_string(i), *layers.back());
+    }
+    if (final_norm) {
+        norm = std::make_unique<LayerNorm>(o.d_model, o.layer_norm_eps);
+        register_module("norm", *norm);
+    }
+}
+
+Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask,
+                                   const Tensor& tgt_padding, const Tensor& memory_padding) {
+    Tensor x = tgt;
+    for (auto& layer : layers) x = (*layer)(x, memory, tgt_mask, tgt_padding, memory_padding);
+    return norm ? (*norm)(x) : x;
+}
+
+std::vector<DecoderLayerCache> TransformerDecoder::start(const Tensor& memory) const {
+    std::vector<DecoderLayerCache> caches;
+    for (const auto& layer : layers) caches.push_back(layer->start(memory));
+    return caches;
+}
+
+Tensor TransformerDecoder::forward_step(const Tensor& x, std::vector<DecoderLayerCache>& caches,
+                                        const Tensor& memory_padding) {
+    if (caches.size() != layers.size())
+        fail<ValueError>("TransformerDecoder::forward_step: {} caches for {} layers (make them with start())",
+                         caches.size(), layers.size());
+    Tensor y = x;
+    for (std::size_t i = 0; i < layers.size(); ++i) y = layers[i]->forward_step(y, caches[i], memory_padding);
+    return norm ? (*norm)(y) : y;
 }
 
 }  // namespace nn

@@ -109,3 +109,31 @@ TEST_CASE("gradcheck: dot, general and additive attention with a padding mask", 
         CHECK(r.ok);
     }
 }
+
+TEST_CASE("gradcheck: a Transformer encoder-decoder over whole sequences, masks on", "[gradcheck][nn]") {
+    Generator g(9);
+    TransformerLayerOptions o;
+    o.d_model = 4, o.nhead = 2, o.dim_feedforward = 6, o.dropout = 0;
+    for (bool pre : {false, true}) {
+        INFO("norm_first " << pre);
+        o.norm_first = pre;
+        o.activation = pre ? Activation::GELU : Activation::ReLU;
+        TransformerEncoder enc(o, 1, true, g);
+        TransformerDecoder dec(o, 1, true, g);
+        Array pad = xt::zeros<real>({2, 3});
+        pad(1, 2) = 1;  // the second source is one shorter
+        const Tensor src_pad(pad), causal = MultiheadAttention::causal_mask(4);
+        V in{rnd({3, 2, 4}, 3), rnd({4, 2, 4}, 4)};
+        for (const Tensor& p : enc.parameters()) in.push_back(p);
+        for (const Tensor& p : dec.parameters()) in.push_back(p);
+        auto r = gradcheck(
+            [&](const V& x) {
+                Tensor out = dec(x[1], enc(x[0], Tensor(), src_pad), causal, Tensor(), src_pad);
+                return sum(out * out * Tensor(rnd({4, 2, 4}, 5).value()));
+            },
+            in);
+        INFO(r.report);
+        CHECK(r.ok);
+        CHECK(r.checked == 3 * 2 * 4 + 4 * 2 * 4 + enc.num_parameters() + dec.num_parameters());
+    }
+}

@@ -174,3 +174,34 @@ TEST_CASE("parity: nn.TransformerEncoderLayer and DecoderLayer, post-norm ReLU a
         }
     }
 }
+
+namespace {
+// nn.Transformer's encoder and decoder stacks under its state_dict names
+struct TransformerStacks : Module {
+    explicit TransformerStacks(const TransformerLayerOptions& o) : encoder(o, 2, true), decoder(o, 2, true) {
+        register_module("encoder", encoder);
+        register_module("decoder", decoder);
+    }
+    TransformerEncoder encoder;
+    TransformerDecoder decoder;
+};
+}  // namespace
+
+TEST_CASE("parity: nn.Transformer's stacks, with their final norms, by state_dict name", "[parity]") {
+    const NamedArrays f = load_npz(std::string(TAPEGRAD_SOURCE_DIR) + "/tests/fixtures/transformer_stack.npz");
+    TransformerLayerOptions o;
+    o.d_model = 8, o.nhead = 2, o.dim_feedforward = 16, o.dropout = 0;
+    TransformerStacks m(o);
+    load_state_dict(m, prefixed(f, "param."));  // strict: every name must match PyTorch's
+    Tensor src(f.at("src"), true), tgt(f.at("tgt"), true);
+    const Tensor src_pad(f.at("src_pad")), causal(f.at("causal"));
+    Tensor out = m.decoder(tgt, m.encoder(src, Tensor(), src_pad), causal, Tensor(), src_pad);
+    CHECK(close(out.value(), f.at("out"), kTol));
+    sum(out * Tensor(f.at("ro"))).backward();
+    CHECK(close(src.grad(), f.at("dsrc"), kTol));
+    CHECK(close(tgt.grad(), f.at("dtgt"), kTol));
+    for (const auto& [name, p] : m.named_parameters()) {
+        INFO("gradient of " << name);
+        CHECK(close(p.grad(), f.at("grad." + name), kTol));
+    }
+}

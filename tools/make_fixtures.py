@@ -294,6 +294,28 @@ def transformer_layers():
         write_npz(f"transformer_{tag}.npz", arrays)
 
 
+def transformer_stack():
+    """nn.Transformer (d_model 8, 2 heads, feed-forward 16, 2 + 2 layers,
+    dropout 0; the stacks' final LayerNorms): its whole state_dict, so the
+    names are checked too, and outputs and every gradient under masks."""
+    E, H, F, B, S, T = 8, 2, 16, 2, 5, 4
+    model = torch.nn.Transformer(E, H, 2, 2, F, dropout=0.0)
+    src = torch.randn(S, B, E, requires_grad=True)
+    tgt = torch.randn(T, B, E, requires_grad=True)
+    src_pad = torch.zeros(B, S, dtype=torch.bool)
+    src_pad[1, -2:] = True
+    causal = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+    out = model(src, tgt, tgt_mask=causal, src_key_padding_mask=src_pad, memory_key_padding_mask=src_pad)
+    ro = torch.randn(T, B, E)
+    (out * ro).sum().backward()
+    arrays = {"src": src, "tgt": tgt, "src_pad": src_pad.double(), "causal": causal.double(), "out": out,
+              "ro": ro, "dsrc": src.grad, "dtgt": tgt.grad}
+    for name, p in model.named_parameters():
+        arrays["param." + name] = p
+        arrays["grad." + name] = p.grad
+    write_npz("transformer_stack.npz", arrays)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     softmax_cross_entropy()
@@ -311,3 +333,4 @@ if __name__ == "__main__":
     layer_norm_gelu()
     multihead_attention()
     transformer_layers()
+    transformer_stack()

@@ -19,6 +19,7 @@
 #include "../nn/embedding.hpp"
 #include "../nn/linear.hpp"
 #include "../nn/recurrent.hpp"
+#include "translator.hpp"
 
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
@@ -34,13 +35,7 @@ struct Seq2SeqOptions {
     Index pad = 0;
 };
 
-struct Decoded {
-    std::vector<Index> tokens;                     // without <s> and </s>
-    std::vector<std::vector<double>> attention;    // one row of source weights per output token
-    double log_prob = 0;
-};
-
-class Seq2Seq : public nn::Module {
+class Seq2Seq : public Translator {
 public:
     explicit Seq2Seq(const Seq2SeqOptions& options, Generator& gen = default_generator());
 
@@ -57,12 +52,12 @@ public:
     Step step(const Encoded& enc, const IndexArray& prev, const Tensor& h, const Tensor& context);
     // Mean cross-entropy of tgt_out given tgt_in (teacher forcing), both [T, B]; pad ignored.
     Tensor loss(const IndexArray& src, const std::vector<std::size_t>& lengths, const IndexArray& tgt_in,
-                const IndexArray& tgt_out);
+                const IndexArray& tgt_out) override;
     std::vector<Decoded> greedy(const IndexArray& src, const std::vector<std::size_t>& lengths, Index bos, Index eos,
-                                std::size_t max_len);
+                                std::size_t max_len) override;
     // Beam search for one source sequence; best first.
     std::vector<Decoded> beam(const std::vector<Index>& src, Index bos, Index eos, std::size_t width,
-                              std::size_t max_len, double alpha = 1.0);
+                              std::size_t max_len, double alpha = 1.0) override;
 
     const Seq2SeqOptions& options() const { return o_; }
 
