@@ -74,6 +74,46 @@ class Seq2Seq(nn.Module):
         return torch.stack(logits)
 
 
+class Transformer(nn.Module):
+    """nn.Transformer with embeddings, sinusoidal positions and an output layer:
+    d_model 128, 4 heads, feed-forward 512, 2 + 2 layers, dropout 0.1."""
+    V, E = 40, 128
+
+    def __init__(self):
+        super().__init__()
+        V, E = self.V, self.E
+        self.src_emb, self.tgt_emb = nn.Embedding(V, E), nn.Embedding(V, E)
+        self.transformer = nn.Transformer(E, 4, 2, 2, 512, dropout=0.1)
+        self.out = nn.Linear(E, V)
+        t = torch.arange(64).unsqueeze(1).double()
+        pe = torch.zeros(64, E, dtype=torch.float64)
+        div = torch.pow(10000.0, torch.arange(0, E, 2).double() / E)
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(t / div), torch.cos(t / div)
+        self.register_buffer("pe", pe.float().unsqueeze(1))
+
+    def forward(self, src, tgt_in, causal):
+        x = self.src_emb(src) + self.pe[:src.shape[0]]
+        y = self.tgt_emb(tgt_in) + self.pe[:tgt_in.shape[0]]
+        return self.out(self.transformer(x, y, tgt_mask=causal))
+
+
+class TransformerLM(nn.Module):
+    """Decoder-only char-LM: learned positions, pre-norm GELU layers under a
+    causal mask, d_model 128, 4 heads, feed-forward 512, 2 layers."""
+    V, E = 65, 128
+
+    def __init__(self, T):
+        super().__init__()
+        self.emb = nn.Embedding(self.V, self.E)
+        self.pos = nn.Parameter(torch.randn(T, 1, self.E) * 0.02)
+        layer = nn.TransformerEncoderLayer(self.E, 4, 512, dropout=0.1, activation="gelu", norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(self.E))
+        self.out = nn.Linear(self.E, self.V)
+
+    def forward(self, x, causal):
+        return self.out(self.blocks(self.emb(x) + self.pos[:x.shape[0]], mask=causal))
+
+
 def make_workload(name, T=None):
     """Returns a closure running one training step."""
     torch.manual_seed(1234)
@@ -100,6 +140,17 @@ def make_workload(name, T=None):
         model = Seq2Seq()
         src, tin, tout = (torch.randint(0, 40, (20, B)) for _ in range(3))
         loss_fn = lambda: F.cross_entropy(model(src, tin).reshape(-1, 40), tout.reshape(-1))
+    elif name == "transformer":
+        model = Transformer()
+        src, tin, tout = (torch.randint(0, 40, (20, B)) for _ in range(3))
+        causal = torch.triu(torch.ones(20, 20, dtype=torch.bool), 1)
+        loss_fn = lambda: F.cross_entropy(model(src, tin, causal).reshape(-1, 40), tout.reshape(-1))
+    elif name == "transformer_lm":
+        T = T or 64
+        model = TransformerLM(T)
+        x, y = torch.randint(0, 65, (T, B)), torch.randint(0, 65, (T, B))
+        causal = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
+        loss_fn = lambda: F.cross_entropy(model(x, causal).reshape(-1, 65), y.reshape(-1))
     else:
         return None  # the floor rows have no PyTorch side
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -108,6 +108,58 @@ struct Seq2Seq : nn::Module {
     }
 };
 
+// nn.Transformer's encoder-decoder with embeddings, sinusoidal positions and
+// an output layer: d_model 128, 4 heads, feed-forward 512, 2 + 2 layers,
+// dropout 0.1 (PyTorch's default), as torch_bench.py's Transformer.
+struct Transformer : nn::Module {
+    static constexpr std::size_t V = 40, E = 128;
+    static nn::TransformerLayerOptions layer() {
+        nn::TransformerLayerOptions o;
+        o.d_model = E, o.nhead = 4, o.dim_feedforward = 512, o.dropout = real(0.1);
+        return o;
+    }
+    nn::Embedding src_emb, tgt_emb;
+    nn::SinusoidalPositionalEncoding pos;
+    nn::TransformerEncoder encoder;
+    nn::TransformerDecoder decoder;
+    nn::Linear out;
+    explicit Transformer(Generator& g)
+        : src_emb(V, E, -1, g), tgt_emb(V, E, -1, g), pos(E, 64), encoder(layer(), 2, true, g),
+          decoder(layer(), 2, true, g), out(E, V, true, g) {
+        register_module("src_emb", src_emb);
+        register_module("tgt_emb", tgt_emb);
+        register_module("encoder", encoder);
+        register_module("decoder", decoder);
+        register_module("out", out);
+    }
+    Tensor loss(const IndexArray& src, const IndexArray& tgt_in, const IndexArray& tgt_out, const Tensor& causal) {
+        Tensor memory = encoder(pos(src_emb(src)));
+        return cross_entropy(out(decoder(pos(tgt_emb(tgt_in)), memory, causal)), tgt_out);
+    }
+};
+
+// A decoder-only character LM (GPT-style): learned positions, pre-norm GELU
+// layers under a causal mask, d_model 128, 4 heads, feed-forward 512, 2 layers.
+struct TransformerLM : nn::Module {
+    static constexpr std::size_t V = 65, E = 128;
+    static nn::TransformerLayerOptions layer() {
+        nn::TransformerLayerOptions o = Transformer::layer();
+        o.norm_first = true, o.activation = nn::Activation::GELU;
+        return o;
+    }
+    nn::Embedding emb;
+    nn::LearnedPositionalEncoding pos;
+    nn::TransformerEncoder blocks;
+    nn::Linear out;
+    TransformerLM(std::size_t T, Generator& g)
+        : emb(V, E, -1, g), pos(T, E, g), blocks(layer(), 2, true, g), out(E, V, true, g) {
+        register_module("emb", emb);
+        register_module("pos", pos);
+        register_module("blocks", blocks);
+        register_module("out", out);
+    }
+};
+
 template <class F>
 Workload training(std::string name, std::shared_ptr<nn::Module> model, F loss, double flops) {
     auto opt = std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions{real(1e-3)});
@@ -223,6 +275,25 @@ Workload make_workload(const std::string& name, std::size_t T_override, std::siz
         auto tin = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
         auto tout = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
         return training(name, model, [model, src, tin, tout] { return model->loss(*src, *tin, *tout); }, 0);
+    }
+    if (name == "transformer") {
+        auto model = std::make_shared<Transformer>(*gen);
+        auto src = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
+        auto tin = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
+        auto tout = std::make_shared<IndexArray>(random_ids(20, kBatch, 40, *gen));
+        auto causal = std::make_shared<Tensor>(nn::MultiheadAttention::causal_mask(20));
+        return training(name, model, [model, src, tin, tout, causal] { return model->loss(*src, *tin, *tout, *causal); },
+                        0);
+    }
+    if (name == "transformer_lm") {
+        const std::size_t T = T_override ? T_override : 64;
+        auto model = std::make_shared<TransformerLM>(T, *gen);
+        auto x = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
+        auto y = std::make_shared<IndexArray>(random_ids(T, kBatch, 65, *gen));
+        auto causal = std::make_shared<Tensor>(nn::MultiheadAttention::causal_mask(T));
+        return training(name, model, [model, x, y, causal] {
+            return cross_entropy(model->out(model->blocks(model->pos(model->emb(*x)), *causal)), *y);
+        }, 0);
     }
     if (name == "floor128" || name == "floor512") {
         const std::size_t H = name == "floor512" ? 512 : 128;

@@ -2,9 +2,12 @@
 // The main demo: sequence-to-sequence with attention translates human-written
 // dates into ISO format, trained from scratch in seconds, then decoded
 // greedily and with beam search; the attention of one example is drawn as a
-// heatmap (SVG) that shows the alignment.
+// heatmap (SVG) that shows the alignment. --model transformer trains the
+// Transformer instead (the same loop: both are train::Translator), and draws
+// one head's cross-attention per decoder layer.
 //
 //   date_translation                     # train, evaluate, write runs/date_translation/
+//   date_translation --model transformer --steps 1000 --require-accuracy 0.99
 //   date_translation --steps 300 --require-accuracy 0.9    # a reduced run
 //   date_translation --resume            # continue from the saved checkpoint
 //   mpirun -np 2 date_translation        # data-parallel: each rank a part of every batch
@@ -36,7 +39,7 @@ Batch make_batch(const std::vector<dates::Pair>& pairs, const train::Vocab& sv, 
             train::pad_batch(tout, train::Vocab::pad).ids};
 }
 
-double exact_match(train::Seq2Seq& model, const std::vector<dates::Pair>& test, const train::Vocab& sv,
+double exact_match(train::Translator& model, const std::vector<dates::Pair>& test, const train::Vocab& sv,
                    const train::Vocab& tv, std::size_t chunk = 250) {
     std::size_t right = 0;
     model.eval();
@@ -56,8 +59,9 @@ int run(int argc, char** argv) {
     app.option_defaults()->always_capture_default();
     long steps = 600, batch = 64, seed = 1, eval_every = 200, beam_width = 5;
     double lr = 3e-3, require = 0;
-    std::string out_dir = "runs/date_translation";
+    std::string out_dir = "runs/date_translation", kind = "rnn";
     bool resume = false;
+    long d_model = 64, layers = 2;
     app.add_option("--steps", steps, "training steps (batches), in all: a resumed run goes on to this step")
         ->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "sentences per batch")->check(CLI::Range(1L, 100000L));
@@ -70,6 +74,11 @@ int run(int argc, char** argv) {
     app.add_option("--require-accuracy", require, "exit 1 unless held-out exact match reaches this")
         ->check(train::real_range(0, 1));
     app.add_flag("--resume", resume, "continue from the checkpoint in --out");
+    app.add_option("--model", kind, "rnn (bidirectional GRU encoder, attention decoder) or transformer")
+        ->check(CLI::IsMember({"rnn", "transformer"}));
+    app.add_option("--d-model", d_model, "transformer: model width (4 heads, feed-forward 4x)")
+        ->check(CLI::Range(4L, 4096L) & train::MultipleOf(4));
+    app.add_option("--layers", layers, "transformer: encoder and decoder layers each")->check(CLI::Range(1L, 64L));
     if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
 
     const train::Vocab sv = train::Vocab::characters(dates::kAlphabet);
@@ -81,10 +90,22 @@ int run(int argc, char** argv) {
     for (int i = 0; i < 1000; ++i) test.push_back(dates::make(test_rng));
 
     Generator gen(static_cast<std::uint64_t>(seed));
-    train::Seq2SeqOptions o;
-    o.src_vocab = sv.size();
-    o.tgt_vocab = tv.size();
-    train::Seq2Seq model(o, gen);
+    std::unique_ptr<train::Translator> made;
+    if (kind == "rnn") {
+        train::Seq2SeqOptions o;
+        o.src_vocab = sv.size();
+        o.tgt_vocab = tv.size();
+        made = std::make_unique<train::Seq2Seq>(o, gen);
+    } else {
+        train::TransformerSeq2SeqOptions o;
+        o.src_vocab = sv.size();
+        o.tgt_vocab = tv.size();
+        o.layer.d_model = std::size_t(d_model), o.layer.nhead = 4, o.layer.dim_feedforward = 4 * std::size_t(d_model);
+        o.layer.dropout = 0;  // fresh dates every step: nothing to overfit
+        o.encoder_layers = o.decoder_layers = std::size_t(layers);
+        made = std::make_unique<train::TransformerSeq2Seq>(o, gen);
+    }
+    train::Translator& model = *made;
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint.npz";
@@ -96,7 +117,7 @@ int run(int argc, char** argv) {
     dist::DataParallel ddp(model, world);
     const auto [lo, hi] = dist::shard(std::size_t(batch), world);  // this rank's part of every batch
     if (world.size() > 1) fmt::print("data-parallel: {} ranks, {} sentences each per step\n", world.size(), hi - lo);
-    fmt::print("model: {} parameters; {} held-out dates; examples:\n", model.num_parameters(), test.size());
+    fmt::print("model: {}, {} parameters; {} held-out dates; examples:\n", kind, model.num_parameters(), test.size());
     for (int i = 0; i < 3; ++i) fmt::print("  {:<28} -> {}\n", test[i].human, test[i].iso);
 
     train::Progress progress(static_cast<std::size_t>(steps), "train", 100);
@@ -155,8 +176,14 @@ int run(int argc, char** argv) {
     std::vector<std::string> cols, rows;
     for (char c : ex.human) cols.emplace_back(1, c);
     for (Index t : dec.tokens) rows.push_back(tv.token(t));
-    const std::string svg = out_dir + "/attention.svg";
+    std::string svg = out_dir + "/attention.svg";
     train::write_heatmap_svg(svg, dec.attention, rows, cols, "attention: \"" + ex.human + "\" -> " + tv.decode(dec.tokens));
+    for (std::size_t l = 0; l < dec.layer_attention.size(); ++l) {  // the transformer: head 0 of each layer
+        const std::string path = fmt::format("{}/attention_layer{}.svg", out_dir, l + 1);
+        train::write_heatmap_svg(path, dec.layer_attention[l], rows, cols,
+                                 fmt::format("decoder layer {}, head 1: \"{}\" -> {}", l + 1, ex.human, tv.decode(dec.tokens)));
+        svg += ", " + path;
+    }
     fmt::print("\nheld-out exact match (greedy): {:.1f}% on {} dates after {:.1f} s of training\n", 100 * accuracy,
                test.size(), progress.seconds());
     fmt::print("wrote {} and {}\n", svg, ckpt);

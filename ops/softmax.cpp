@@ -89,6 +89,13 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, std::ptrdiff_t axis) 
         fail("masked_softmax: mask {} does not have the scores' shape {}",
              mask.defined() ? shape_str(mask.shape()) : std::string("(undefined)"), shape_str(x.shape()));
     Array y = Array::from_shape(x.shape());
+    if (l.inner == 1) {  // contiguous rows (the last axis, attention's case): no copies, shared among the threads
+        const std::size_t n = l.n;
+        parallel_for(l.outer, rows_per_grain(8 * n), [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t o = lo; o < hi; ++o) masked_softmax_row(x.data() + o * n, mask.data() + o * n, y.data() + o * n, n);
+        });
+        return record("masked_softmax", std::move(y), {unread(x)}, [l](TensorImpl& y) { softmax_backward(l, y); });
+    }
     std::vector<real> xs(l.n), ms(l.n), ys(l.n);
     for (std::size_t o = 0; o < l.outer; ++o)
         for (std::size_t i = 0; i < l.inner; ++i) {

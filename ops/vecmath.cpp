@@ -73,6 +73,41 @@ void vec_logaddexp(const real* run, const real* x, real* y, std::size_t n) {
     for (; i < n; ++i) y[i] = scalar(run[i], x[i]);
 }
 
+namespace {
+constexpr double kSqrtHalf = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
+constexpr double kGeluA = 0.044715, kGeluC = 0.79788456080286535588;  // sqrt(2 / pi)
+}  // namespace
+
+void vec_gelu(const real* x, real* y, std::size_t n, bool tanh_form) {
+    const batch half = batch(real(0.5)), one = batch(real(1)), r2 = batch(real(kSqrtHalf)), a = batch(real(kGeluA)), c = batch(real(kGeluC));
+    if (tanh_form)
+        apply(x, y, n, [&](batch v) { return half * v * (one + xsimd::tanh(c * (v + a * v * v * v))); },
+              [](real v) { return real(0.5) * v * (1 + std::tanh(real(kGeluC) * (v + real(kGeluA) * v * v * v))); });
+    else
+        apply(x, y, n, [&](batch v) { return half * v * (one + xsimd::erf(v * r2)); },
+              [](real v) { return real(0.5) * v * (1 + std::erf(v * real(kSqrtHalf))); });
+}
+
+void vec_gelu_slope(const real* x, real* y, std::size_t n, bool tanh_form) {
+    const batch half = batch(real(0.5)), one = batch(real(1)), three = batch(real(3)), r2 = batch(real(kSqrtHalf)), a = batch(real(kGeluA)),
+        c = batch(real(kGeluC)), k = batch(real(kInvSqrt2Pi));
+    if (tanh_form)
+        apply(x, y, n,
+              [&](batch v) {
+                  const batch t = xsimd::tanh(c * (v + a * v * v * v));
+                  return half * (one + t) + half * v * (one - t * t) * c * (one + three * a * v * v);
+              },
+              [](real v) {
+                  const real t = std::tanh(real(kGeluC) * (v + real(kGeluA) * v * v * v));
+                  return real(0.5) * (1 + t) + real(0.5) * v * (1 - t * t) * real(kGeluC) * (1 + 3 * real(kGeluA) * v * v);
+              });
+    else
+        apply(x, y, n, [&](batch v) { return half * (one + xsimd::erf(v * r2)) + v * k * xsimd::exp(-half * v * v); },
+              [](real v) {
+                  return real(0.5) * (1 + std::erf(v * real(kSqrtHalf))) + v * real(kInvSqrt2Pi) * std::exp(real(-0.5) * v * v);
+              });
+}
+
 void vec_exp_ratio(const real* a, const real* b, real* y, std::size_t n) {
     constexpr real neg_inf = -std::numeric_limits<real>::infinity();
     constexpr std::size_t W = batch::size;

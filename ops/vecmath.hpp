@@ -22,6 +22,10 @@ void vec_softplus(const real* x, real* y, std::size_t n, real sign = 1);
 // One step of a running log-sum-exp: y = log(exp(run) + exp(x)), stably,
 // with -inf on either side allowed (log 0). y may be run.
 void vec_logaddexp(const real* run, const real* x, real* y, std::size_t n);
+// GELU, x Phi(x), and its slope Phi(x) + x phi(x) (erf form), or the tanh
+// approximation and its slope (tanh_form).
+void vec_gelu(const real* x, real* y, std::size_t n, bool tanh_form);
+void vec_gelu_slope(const real* x, real* y, std::size_t n, bool tanh_form);
 // exp(a - b) where a <= b, and 0 where a is -inf (even if b is too).
 void vec_exp_ratio(const real* a, const real* b, real* y, std::size_t n);
 

@@ -49,6 +49,20 @@ const CLI::Validator Positive(
     },
     "> 0");
 
+CLI::Validator MultipleOf(long n) {
+    return CLI::Validator(
+        [n](std::string& s) -> std::string {
+            try {
+                std::size_t used = 0;
+                const long v = std::stol(s, &used);
+                if (used == s.size() && v % n == 0) return "";
+            } catch (const std::exception&) {
+            }
+            return s + " is not a multiple of " + std::to_string(n);
+        },
+        "multiple of " + std::to_string(n));
+}
+
 const CLI::Validator OutputDir(
     [](std::string& s) -> std::string {
         std::error_code ec;

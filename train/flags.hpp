@@ -34,6 +34,7 @@ constexpr long kMaxCount = 100'000'000;
 CLI::Validator real_range(double lo, double hi);  // finite, in [lo, hi]
 CLI::Validator real_below(double lo, double hi);  // finite, in [lo, hi): a probability that must stay below 1
 extern const CLI::Validator Positive;             // finite, > 0
+CLI::Validator MultipleOf(long n);                // an integer divisible by n (a width split into heads)
 // A directory, or a path where one can be made (not an existing file).
 extern const CLI::Validator OutputDir;
 
