@@ -4,6 +4,8 @@
 //   char_lm                                  # the lecture notes' toy: learn "hello" over {h, e, l, o}
 //   char_lm --data ../shared/data/tinyshakespeare.txt --cell lstm --steps 2000
 //   char_lm --data FILE --cell mingru --seconds 60  # minGRU, minLSTM, sLSTM: cells/
+//   char_lm --data FILE --model transformer --hidden 128 --layers 2 --seconds 60
+//                                            # decoder-only Transformer, causal mask
 //   mpirun -np 2 char_lm --data FILE         # data-parallel: each rank a share of the streams
 //   char_lm --data FILE --resume             # continue from --out/checkpoint.npz
 //
@@ -11,6 +13,10 @@
 // per step; the state is carried from step to step with detach(), so
 // gradients flow through T steps and the context through all of them.
 // Reports validation perplexity PP = exp(mean NLL) and samples text.
+// --model transformer: a decoder-only Transformer (GPT-style: learned
+// positions, pre-norm GELU layers, 4 heads, under a causal mask) sees each
+// window of T characters on its own; there is no state to carry, and its
+// context is the window (validation likewise, in windows of T).
 #include <sys/stat.h>
 
 #include <cmath>
@@ -29,9 +35,25 @@ namespace {
 struct CharLM : nn::Module {
     nn::Embedding emb;
     std::unique_ptr<nn::Recurrent> rnn;
+    std::unique_ptr<nn::LearnedPositionalEncoding> pos;  // the transformer's
+    std::unique_ptr<nn::TransformerEncoder> blocks;
     nn::Linear out;
-    CharLM(std::size_t V, std::size_t E, std::size_t H, const std::string& cell, nn::RecurrentOptions o, Generator& g)
-        : emb(V, E, -1, g), out(H, V, true, g) {
+    CharLM(std::size_t V, std::size_t E, std::size_t H, const std::string& cell, nn::RecurrentOptions o, Generator& g,
+           std::size_t context = 0)
+        : emb(V, cell == "transformer" ? H : E, -1, g), out(H, V, true, g) {
+        if (cell == "transformer") {
+            if (H % 4 != 0) fail<ValueError>("--model transformer: --hidden {} is not divisible into 4 heads", H);
+            nn::TransformerLayerOptions t;
+            t.d_model = H, t.nhead = 4, t.dim_feedforward = 4 * H, t.dropout = o.dropout();
+            t.norm_first = true, t.activation = nn::Activation::GELU;
+            pos = std::make_unique<nn::LearnedPositionalEncoding>(context, H, g);
+            blocks = std::make_unique<nn::TransformerEncoder>(t, o.num_layers(), true, g);
+            register_module("emb", emb);
+            register_module("pos", *pos);
+            register_module("blocks", *blocks);
+            register_module("out", out);
+            return;
+        }
         if (cell == "rnn") rnn = std::make_unique<nn::RNN>(E, H, o, nn::Nonlinearity::Tanh, g);
         else if (cell == "lstm") rnn = std::make_unique<nn::LSTM>(E, H, o, true, g);
         else if (cell == "gru") rnn = std::make_unique<nn::GRU>(E, H, o, g);
@@ -50,12 +72,17 @@ struct CharLM : nn::Module {
     }
     // logits [T, B, V] for ids [T, B], continuing from `state`
     Tensor forward(const IndexArray& ids, std::vector<nn::State>& state) {
+        if (blocks) {  // the window alone: position t attends to 0..t
+            const Tensor causal = nn::MultiheadAttention::causal_mask(ids.shape()[0]);
+            return out((*blocks)((*pos)(emb(ids)), causal));
+        }
         nn::SequenceOutput o = rnn->forward(emb(ids), nn::RecurrentArgs().initial(state));
         state = o.final_states;
         return out(o.output);
     }
     std::vector<nn::State> zero_state(std::size_t B) const {
         std::vector<nn::State> s;
+        if (blocks) return s;
         const std::size_t L = rnn->options().num_layers();
         for (std::size_t l = 0; l < L; ++l) s.push_back(rnn->cell(l).initial_state(B));
         return s;
@@ -158,6 +185,7 @@ std::string sample(CharLM& m, const train::Vocab& v, const std::string& prompt, 
     IndexArray x = IndexArray::from_shape({ids.size(), 1});
     for (std::size_t t = 0; t < ids.size(); ++t) x(t, 0) = ids[t];
     Tensor logits = m.forward(x, state);
+    const std::size_t window = m.pos ? m.pos->weight.shape()[0] : 0;  // the transformer's context
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t V = logits.shape()[2], last = logits.shape()[0] - 1;
         std::vector<double> p(V);
@@ -169,6 +197,14 @@ std::string sample(CharLM& m, const train::Vocab& v, const std::string& prompt, 
         while (c + 1 < V && (u -= p[c]) > 0) ++c;
         if (c < 4) c = v.id(" ");  // never emit a special token
         text += v.token(Index(c));
+        ids.push_back(Index(c));
+        if (window > 0) {  // the transformer: the last `window` characters again
+            const std::size_t len = std::min(window, ids.size());
+            IndexArray w = IndexArray::from_shape({len, 1});
+            for (std::size_t t = 0; t < len; ++t) w(t, 0) = ids[ids.size() - len + t];
+            logits = m.forward(w, state);
+            continue;
+        }
         IndexArray next = IndexArray::from_shape({1, 1});
         next(0, 0) = Index(c);
         logits = m.forward(next, state);
@@ -226,7 +262,7 @@ int hello_toy(long steps, long seed) {
 int run(int argc, char** argv) {
     CLI::App app{"Character-level language model (RNN, LSTM or GRU) with truncated BPTT.", "char_lm"};
     app.option_defaults()->always_capture_default();
-    std::string data, cell = "lstm", out_dir = "runs/char_lm";
+    std::string data, cell = "lstm", out_dir = "runs/char_lm", kind = "rnn";
     long hidden = 256, layers = 1, embed = 64, T = 64, B = 32, steps = 1000, sample_len = 300, eval_every = 200,
          seed = 1, checkpoint_every = 0;
     double drop = 0, lr = 2e-3, clip = 5, temperature = 0.8, require_pp = 0, seconds = 0;
@@ -234,6 +270,8 @@ int run(int argc, char** argv) {
     app.add_option("--data", data, "text file to train on (default: the \"hello\" toy)");
     app.add_option("--cell", cell, "recurrent cell (mingru, minlstm, slstm: cells/)")
         ->check(CLI::IsMember({"rnn", "lstm", "gru", "mingru", "minlstm", "slstm"}));
+    app.add_option("--model", kind, "rnn (a recurrent --cell) or transformer (decoder-only; --hidden is its width)")
+        ->check(CLI::IsMember({"rnn", "transformer"}));
     app.add_option("--hidden", hidden, "hidden size")->check(CLI::Range(1L, 16384L));
     app.add_option("--layers", layers, "stacked layers")->check(CLI::Range(1L, 64L));
     app.add_option("--dropout", drop, "dropout between layers")->check(train::real_below(0, 1));
@@ -260,6 +298,9 @@ int run(int argc, char** argv) {
         ->check(train::real_range(0, 1e9));
     if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
     if (data.empty()) return hello_toy(steps < 1000 ? steps : 300, seed);
+    if (kind == "transformer") cell = "transformer";
+    if (kind == "transformer" && checkpoint_every > 0)
+        fail<ValueError>("--checkpoint-every is for the recurrent models (a transformer window has no carried state)");
 
     const std::string text = train::load_text(data);
     std::set<char> chars(text.begin(), text.end());
@@ -277,7 +318,7 @@ int run(int argc, char** argv) {
     o.num_layers(std::size_t(layers));
     o.dropout(static_cast<real>(drop));
     o.seed(std::uint64_t(seed));
-    CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g);
+    CharLM model(v.size(), std::size_t(embed), std::size_t(hidden), cell, o, g, std::size_t(T));
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     dist::World& world = dist::world();
     const auto [lo, hi] = dist::shard(std::size_t(B), world);  // this rank's streams

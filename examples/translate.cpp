@@ -5,6 +5,7 @@
 // and for beam search (width --beam, length normalisation 1/T^alpha).
 //
 //   translate --data ../shared/data/eng-fra-5k.tsv --steps 3000
+//   translate --data ../shared/data/eng-fra-5k.tsv --model transformer --seconds 120
 //   translate --data pairs.tsv --level char --resume
 #include <algorithm>
 #include <filesystem>
@@ -49,16 +50,21 @@ std::vector<std::string> units(const std::string& s, bool chars) {
 int run(int argc, char** argv) {
     CLI::App app{"Seq2seq translation with attention, beam search and BLEU on a TSV corpus.", "translate"};
     app.option_defaults()->always_capture_default();
-    std::string data, level = "word", out_dir = "runs/translate";
+    std::string data, level = "word", out_dir = "runs/translate", kind = "rnn";
     long steps = 2000, batch = 64, max_len = 12, beam = 5, seed = 1;
-    double lr = 2e-3, alpha = 1, test_fraction = 0.1, require_drop = 0;
+    double lr = 2e-3, alpha = 1, test_fraction = 0.1, require_drop = 0, seconds = 0, drop = 0.1;
     bool resume = false;
     app.add_option("--data", data, "source<TAB>target file (try ../shared/data/eng-fra-5k.tsv)")->required();
+    app.add_option("--model", kind, "rnn (GRU encoder, attention decoder) or transformer (d 128, 4 heads, 2+2 layers)")
+        ->check(CLI::IsMember({"rnn", "transformer"}));
+    app.add_option("--dropout", drop, "transformer: dropout")->check(train::real_below(0, 1));
+    app.add_option("--seconds", seconds, "stop after this much training time (0: no limit)")
+        ->check(train::real_range(0, 1e9));
     app.add_option("--level", level, "translate words or characters")->check(CLI::IsMember({"word", "char"}));
     app.add_option("--steps", steps, "training steps in all (a resumed run goes on to this step)")
         ->check(CLI::Range(1L, train::kMaxCount));
     app.add_option("--batch", batch, "pairs per batch")->check(CLI::Range(1L, 100000L));
-    app.add_option("--lr", lr, "Adam learning rate")->check(train::Positive);
+    CLI::Option* lr_flag = app.add_option("--lr", lr, "Adam learning rate (transformer: 1e-3 unless given)")->check(train::Positive);
     app.add_option("--max-len", max_len, "keep pairs whose sides have at most this many units")
         ->check(CLI::Range(1L, 1000L));
     app.add_option("--beam", beam, "beam width")->check(CLI::Range(1L, 1000L));
@@ -70,6 +76,7 @@ int run(int argc, char** argv) {
     app.add_option("--require-loss-below", require_drop, "exit 1 unless the final loss is below this")
         ->check(train::real_range(0, 1e9));
     if (int status = train::parse_flags(app, argc, argv); status >= 0) return status;
+    if (kind == "transformer" && lr_flag->count() == 0) lr = 1e-3;
     const bool chars = level == "char";
     std::vector<train::SentencePair> pairs;
     for (auto& [s, t] : train::load_parallel_tsv(data)) {
@@ -99,13 +106,24 @@ int run(int argc, char** argv) {
                test.size(), sv.size(), tv.size(), level);
 
     Generator gen(static_cast<std::uint64_t>(seed));
-    train::Seq2SeqOptions o;
-    o.src_vocab = sv.size();
-    o.tgt_vocab = tv.size();
-    o.embed = 64;
-    o.encoder_hidden = 128;
-    o.decoder_hidden = 256;
-    train::Seq2Seq model(o, gen);
+    std::unique_ptr<train::Translator> made;
+    if (kind == "rnn") {
+        train::Seq2SeqOptions o;
+        o.src_vocab = sv.size();
+        o.tgt_vocab = tv.size();
+        o.embed = 64;
+        o.encoder_hidden = 128;
+        o.decoder_hidden = 256;
+        made = std::make_unique<train::Seq2Seq>(o, gen);
+    } else {
+        train::TransformerSeq2SeqOptions o;
+        o.src_vocab = sv.size();
+        o.tgt_vocab = tv.size();
+        o.layer.dropout = static_cast<real>(drop);
+        made = std::make_unique<train::TransformerSeq2Seq>(o, gen);
+    }
+    train::Translator& model = *made;
+    fmt::print("model: {}, {} parameters\n", kind, model.num_parameters());
     optim::Adam opt(model.parameters(), optim::AdamOptions{static_cast<real>(lr)});
     std::filesystem::create_directories(out_dir);
     const std::string ckpt = out_dir + "/checkpoint.npz";
@@ -139,6 +157,8 @@ int run(int argc, char** argv) {
         const double mean_loss = world.sum(loss.item()) / world.size();
         last_loss = s == 1 ? mean_loss : 0.95 * last_loss + 0.05 * mean_loss;
         progress.update(std::size_t(s), mean_loss, std::size_t(world.sum(double(to.size() + sb.ids.size()))));
+        // the time budget ends the run here, when any rank's clock says so
+        if (seconds > 0 && world.max(progress.seconds() >= seconds ? 1 : 0) > 0) steps = s;
         if ((s % 500 == 0 || s == steps) && world.is_root()) {
             run.counters["step"] = s;
             run.values["loss"] = Array(real(last_loss));

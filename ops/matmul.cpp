@@ -4,8 +4,11 @@
 // with the transposes passed as flags.
 #include "matmul.hpp"
 
+#include <algorithm>
+
 #include "../autograd/record.hpp"
 #include "gemm.hpp"
+#include "../speed/parallel.hpp"
 #include "../speed/staged_gemm.hpp"
 #include "../speed/transposed_weight.hpp"
 
@@ -34,8 +37,17 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     out_shape.back() = N;
     checked_size("matmul", out_shape);
     Array y = Array::from_shape(out_shape);
-    for (std::size_t i = 0; i < nb; ++i)
+    // a batch of small products (attention's heads): one per thread at a
+    // time, each GEMM on its own thread, rather than each split by the BLAS
+    const std::size_t grain = std::max<std::size_t>(1, (1u << 16) / std::max<std::size_t>(1, M * N * K));
+    auto each = [nb, grain](auto&& f) {
+        parallel_for(nb, grain, [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) f(i);
+        });
+    };
+    each([&](std::size_t i) {
         gemm(false, false, M, N, K, 1, a.data() + i * M * K, K, b.data() + i * K * N, N, 0, y.data() + i * M * N, N);
+    });
 
     // x W with a weight W, a batch of rows at a time (an attention query's
     // projection each decoder step): as linear does, dA multiplies by a W^T
@@ -43,7 +55,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     const std::shared_ptr<const Array> wt =
         sb.size() == 2 ? transposed_weight::of(b, M, needs_record({&a, &b})) : nullptr;
     const bool shared = sb.size() == 2;  // one weight for every row
-    return record("matmul", std::move(y), {a, b}, [nb, M, N, K, wt, shared](TensorImpl& y) {
+    return record("matmul", std::move(y), {a, b}, [nb, M, N, K, wt, shared, each](TensorImpl& y) {
         TensorImpl& A = *y.inputs[0];
         TensorImpl& B = *y.inputs[1];
         const real* g = y.grad.data();
@@ -52,18 +64,25 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
             if (wt)
                 gemm(false, false, M, K, N, 1, g, N, wt->data(), K, da.beta, da.data, K);
             else
-                for (std::size_t i = 0; i < nb; ++i)
+                each([&](std::size_t i) {
                     gemm(false, true, M, K, N, 1, g + i * M * N, N, B.value.data() + i * K * N, N, da.beta,
                          da.data + i * M * K, K);
+                });
         }
         // a 2-D weight's dB staged to the walk's end, as linear's dW
         static const ImplPtr kNoBias;
         if (shared && staged::stage(g, A.value.data(), y.inputs[1], kNoBias, M, K, N, /*in_out=*/true)) return;
         if (B.requires_grad) {  // dB = A^T dY  (a shared B has nb = 1: one GEMM sums over the batch)
             const GradBuffer db = grad_into(B);
-            for (std::size_t i = 0; i < nb; ++i)
-                gemm(true, false, K, N, M, 1, A.value.data() + i * M * K, K, g + i * M * N, N, db.beta,
-                     db.data + i * K * N, N);
+            if (nb == 1 || shared)
+                for (std::size_t i = 0; i < nb; ++i)  // (a shared B sums over the batch: not in parallel)
+                    gemm(true, false, K, N, M, 1, A.value.data() + i * M * K, K, g + i * M * N, N, db.beta,
+                         db.data + i * K * N, N);
+            else
+                each([&](std::size_t i) {
+                    gemm(true, false, K, N, M, 1, A.value.data() + i * M * K, K, g + i * M * N, N, db.beta,
+                         db.data + i * K * N, N);
+                });
         }
     }, Output::unread);
 }
