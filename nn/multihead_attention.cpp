@@ -81,7 +81,7 @@ MultiheadAttentionOutput MultiheadAttention::attend(const Tensor& query, const K
         fail<ShapeError>("MultiheadAttention: attn_mask {} is not [{}, {}] (target, source)", shape_str(attn_mask.shape()),
                          L, S);
     const Tensor q = split_heads(project(query, 0));
-    const Tensor scores = matmul(q, transpose(kv.k, 1, 2)) * (real(1) / std::sqrt(real(d)));  // [B*h, L, S]
+    const Tensor scores = bmm(q, kv.k, false, true, real(1) / std::sqrt(real(d)));  // Q K^T / sqrt(d): [B*h, L, S]
     Tensor alpha;
     if (key_padding_mask.defined() || attn_mask.defined()) {
         Array keep = xt::ones<real>({B * h, L, S});  // 1 where attention is allowed

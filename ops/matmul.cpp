@@ -87,5 +87,59 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     }, Output::unread);
 }
 
+// Y = a op(A) op(B).  With G = dY:
+//   dop(A) = a G op(B)^T,  dop(B) = a op(A)^T G,
+// each written in its input's own layout (the transpose of dop when that
+// input was transposed), as GEMMs with transpose flags.
+Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, real alpha) {
+    const Shape& sa = a.shape();
+    const Shape& sb = b.shape();
+    if (sa.size() != 3 || sb.size() != 3 || sa[0] != sb[0])
+        fail("bmm: expects two batches of matrices [B, ., .] of one batch size; got {} and {}", shape_str(sa), shape_str(sb));
+    const std::size_t nb = sa[0], M = ta ? sa[2] : sa[1], K = ta ? sa[1] : sa[2];
+    const std::size_t Kb = tb ? sb[2] : sb[1], N = tb ? sb[1] : sb[2];
+    if (K != Kb)
+        fail("bmm: inner dimensions differ: {}{} @ {}{} ({} vs {})", shape_str(sa), ta ? "^T" : "", shape_str(sb),
+             tb ? "^T" : "", K, Kb);
+    const std::size_t lda = ta ? M : K, ldb = tb ? K : N;
+    Array y = Array::from_shape({nb, M, N});
+    const std::size_t grain = std::max<std::size_t>(1, (1u << 16) / std::max<std::size_t>(1, M * N * K));
+    auto each = [nb, grain](auto&& f) {
+        parallel_for(nb, grain, [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) f(i);
+        });
+    };
+    each([&](std::size_t i) {
+        gemm(ta, tb, M, N, K, alpha, a.data() + i * M * K, lda, b.data() + i * K * N, ldb, 0, y.data() + i * M * N, N);
+    });
+    return record("bmm", std::move(y), {a, b}, [=](TensorImpl& y) {
+        TensorImpl& A = *y.inputs[0];
+        TensorImpl& B = *y.inputs[1];
+        const real* g = y.grad.data();
+        const real* av = A.value.data();
+        const real* bv = B.value.data();
+        if (A.requires_grad) {
+            const GradBuffer da = grad_into(A);
+            each([&](std::size_t i) {
+                const real* gi = g + i * M * N;
+                const real* bi = bv + i * K * N;
+                real* di = da.data + i * M * K;
+                if (!ta) gemm(false, !tb, M, K, N, alpha, gi, N, bi, ldb, da.beta, di, K);  // dA = a G op(B)^T
+                else gemm(tb, true, K, M, N, alpha, bi, ldb, gi, N, da.beta, di, M);         // dA^T = a op(B) G^T
+            });
+        }
+        if (B.requires_grad) {
+            const GradBuffer db = grad_into(B);
+            each([&](std::size_t i) {
+                const real* gi = g + i * M * N;
+                const real* ai = av + i * M * K;
+                real* di = db.data + i * K * N;
+                if (!tb) gemm(!ta, false, K, N, M, alpha, ai, lda, gi, N, db.beta, di, N);  // dB = a op(A)^T G
+                else gemm(true, ta, N, K, M, alpha, gi, N, ai, lda, db.beta, di, K);        // dB^T = a G^T op(A)
+            });
+        }
+    }, Output::unread);
+}
+
 }  // namespace TAPEGRAD_ABI_NAMESPACE
 }  // namespace tapegrad

@@ -94,6 +94,22 @@ TEST_CASE("gradcheck: cumsum and logcumsumexp along every axis", "[gradcheck]") 
     CHECK_GRADS([](const V& in) { return logcumsumexp(in[0], 0); }, big);
 }
 
+TEST_CASE("gradcheck: bmm with every pair of transpose flags and a scale", "[gradcheck]") {
+    // A is [2, 3, 4] or its transpose [2, 4, 3]; B [2, 4, 5] or [2, 5, 4]
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            INFO("transpose_a " << ta << " transpose_b " << tb);
+            const Tensor a = rnd(ta ? Shape{2, 4, 3} : Shape{2, 3, 4}, 41), b = rnd(tb ? Shape{2, 5, 4} : Shape{2, 4, 5}, 42);
+            const bool flags[2] = {ta, tb};  // (one capture: the macro splits at commas)
+            CHECK_GRADS([&flags](const V& in) { return bmm(in[0], in[1], flags[0], flags[1], real(0.7)); }, a, b);
+            // the same values as matmul of explicit transposes
+            const Tensor ref = matmul(ta ? transpose(a, 1, 2) : a, tb ? transpose(b, 1, 2) : b) * real(0.7);
+            CHECK(close(bmm(a, b, ta, tb, real(0.7)).value(), ref.value(), 1e-5));
+        }
+    CHECK_GRADS([](const V& in) { return bmm(in[0], in[0], false, true); }, rnd({2, 3, 4}, 43));  // A A^T: both paths
+    require_throws_with<ShapeError>([] { bmm(rnd({2, 3, 4}, 1), rnd({2, 3, 4}, 2)); }, {"bmm", "[2, 3, 4]", "4 vs 3"});
+}
+
 TEST_CASE("gradcheck: matmul 2-D, batched 3-D, and 3-D with a shared weight", "[gradcheck]") {
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({3, 4}, 31), rnd({4, 5}, 32));
     CHECK_GRADS([](const V& in) { return matmul(in[0], in[1]); }, rnd({2, 3, 4}, 33), rnd({2, 4, 2}, 34));

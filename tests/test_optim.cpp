@@ -100,6 +100,31 @@ TEST_CASE("learning-rate schedules: step and exponential", "[optim]") {
     CHECK(opt2.lr() == Approx(0.5));
 }
 
+TEST_CASE("learning-rate schedules: linear warm-up, then cosine decay; resumable", "[optim]") {
+    Tensor p = rnd({1}, 1);
+    SGD opt({p}, SGDOptions{1.0});
+    WarmupCosineLR sched(opt, 3, 7, real(0.1));  // base 1, min 0.1
+    CHECK(opt.lr() == Approx(0.25));             // t = 0: (0 + 1) / (3 + 1)
+    std::vector<double> lrs;
+    for (int t = 1; t <= 8; ++t) {
+        sched.step();
+        lrs.push_back(opt.lr());
+    }
+    CHECK(lrs[0] == Approx(0.5));
+    CHECK(lrs[1] == Approx(0.75));
+    CHECK(lrs[2] == Approx(1.0));                                   // t = 3: the peak
+    CHECK(lrs[4] == Approx(0.1 + 0.9 * 0.5 * (1 + std::cos(3.14159265358979 * 0.5))));  // t = 5, halfway
+    CHECK(lrs[6] == Approx(0.1));                                   // t = 7 = total
+    CHECK(lrs[7] == Approx(0.1));                                   // and after
+    for (std::size_t k = 0; k < 2; ++k) CHECK(lrs[k + 1] > lrs[k]);  // t = 1..3: rising while warming up
+    for (std::size_t k = 2; k < 6; ++k) CHECK(lrs[k + 1] < lrs[k]);  // t = 3..7: falling
+    SGD again({p}, SGDOptions{1.0});
+    WarmupCosineLR resumed(again, 3, 7, real(0.1));
+    resumed.set_epoch(5);
+    CHECK(again.lr() == Approx(lrs[4]));
+    require_throws_with<ValueError>([&] { WarmupCosineLR(opt, 8, 7); }, {"WarmupCosineLR", "warmup 8", "total 7"});
+}
+
 TEST_CASE("truncated BPTT: detach carries the state across chunks and bounds the graph", "[optim][bptt]") {
     // A 12-step sequence in chunks of 4: the state flows forward through all
     // of it, gradients only within a chunk.
