@@ -2,6 +2,7 @@
 #include "norm.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <vector>
 
 #include "../autograd/record.hpp"
@@ -55,30 +56,47 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, rea
         const real* wv = has_w ? y.inputs[1]->value.data() : nullptr;
         const bool want_x = wants_grad(y, 0), want_w = has_w && wants_grad(y, 1),
                    want_b = has_b && wants_grad(y, has_w ? 2 : 1);
-        Array dw = xt::zeros<real>({n}), db = xt::zeros<real>({n});
         real* dx = want_x ? grad_into(*y.inputs[0], true).data : nullptr;
-        std::vector<real> gw(n);
-        for (std::size_t r = 0; r < rows; ++r) {  // (serial: dw and db sum over the rows)
-            const real* gr = g + r * n;
-            const real* xr = xv + r * n;
-            const real mu = (*stats)[2 * r], rstd = (*stats)[2 * r + 1];
-            real mean_gw = 0, mean_gwx = 0;
-            for (std::size_t k = 0; k < n; ++k) {
-                const real h = (xr[k] - mu) * rstd;
-                gw[k] = has_w ? gr[k] * wv[k] : gr[k];
-                mean_gw += gw[k];
-                mean_gwx += gw[k] * h;
-                if (want_w) dw(k) += gr[k] * h;
-                if (want_b) db(k) += gr[k];
-            }
-            mean_gw /= real(n);
-            mean_gwx /= real(n);
-            if (dx)
-                for (std::size_t k = 0; k < n; ++k) {
-                    const real h = (xr[k] - mu) * rstd;
-                    dx[r * n + k] += rstd * (gw[k] - mean_gw - h * mean_gwx);
+        // Rows in fixed blocks shared among the threads; each block sums its
+        // own part of dw and db, and the parts are added in block order, so
+        // the result does not depend on the number of threads.
+        constexpr std::size_t kBlock = 64;
+        const std::size_t blocks = (rows + kBlock - 1) / kBlock;
+        std::vector<real> part_w(want_w ? blocks * n : 0, real(0)), part_b(want_b ? blocks * n : 0, real(0));
+        parallel_for(blocks, 1, [&](std::size_t lo, std::size_t hi) {
+            std::vector<real> gw(n);
+            for (std::size_t blk = lo; blk < hi; ++blk) {
+                real* pw = want_w ? part_w.data() + blk * n : nullptr;
+                real* pb = want_b ? part_b.data() + blk * n : nullptr;
+                for (std::size_t r = blk * kBlock; r < std::min(rows, (blk + 1) * kBlock); ++r) {
+                    const real* gr = g + r * n;
+                    const real* xr = xv + r * n;
+                    const real mu = (*stats)[2 * r], rstd = (*stats)[2 * r + 1];
+                    real mean_gw = 0, mean_gwx = 0;
+                    for (std::size_t k = 0; k < n; ++k) {
+                        const real h = (xr[k] - mu) * rstd;
+                        gw[k] = has_w ? gr[k] * wv[k] : gr[k];
+                        mean_gw += gw[k];
+                        mean_gwx += gw[k] * h;
+                        if (pw) pw[k] += gr[k] * h;
+                        if (pb) pb[k] += gr[k];
+                    }
+                    mean_gw /= real(n);
+                    mean_gwx /= real(n);
+                    if (dx)
+                        for (std::size_t k = 0; k < n; ++k) {
+                            const real h = (xr[k] - mu) * rstd;
+                            dx[r * n + k] += rstd * (gw[k] - mean_gw - h * mean_gwx);
+                        }
                 }
-        }
+            }
+        });
+        Array dw = xt::zeros<real>({n}), db = xt::zeros<real>({n});
+        for (std::size_t blk = 0; blk < blocks; ++blk)
+            for (std::size_t k = 0; k < n; ++k) {
+                if (want_w) dw(k) += part_w[blk * n + k];
+                if (want_b) db(k) += part_b[blk * n + k];
+            }
         if (want_w) accumulate(*y.inputs[1], std::move(dw));
         if (want_b) accumulate(*y.inputs[has_w ? 2 : 1], std::move(db));
     }, Output::unread);

@@ -206,3 +206,29 @@ TEST_CASE("layer_norm: a constant row gives the bias, a large mean does not canc
     CHECK(x.grad()(0) == 1);
     CHECK(logsumexp(Tensor::from({1000, 1000}, make_shape({2})), 0).item() == Approx(1000 + std::log(2.0)));
 }
+
+TEST_CASE("dropout: the keep rate, the scale, the gradient, and one mask whatever the threads", "[values]") {
+    const Tensor x = Tensor(Array(xt::ones<real>({300, 400})), true);
+    auto masked = [&](std::size_t threads) {
+        const std::size_t saved = tapegrad::num_threads();
+        tapegrad::set_num_threads(threads);
+        Generator g(99);
+        Tensor y = dropout(x, real(0.3), true, g);
+        tapegrad::set_num_threads(saved);
+        return y;
+    };
+    const Tensor y = masked(2);
+    std::size_t dropped = 0;
+    for (real v : y.value()) {
+        if (v == 0) ++dropped;
+        else CHECK(v == Approx(1 / 0.7));  // the kept ones scaled by 1 / (1 - p)
+    }
+    const double rate = double(dropped) / double(y.numel());
+    CHECK(rate > 0.29);  // 120,000 draws: the standard error is 0.0013
+    CHECK(rate < 0.31);
+    CHECK(y.value() == masked(1).value());  // blocks of the stream, not threads, decide the mask
+    Generator other(100);
+    CHECK(dropout(x, real(0.3), true, other).value() != y.value());
+    sum(y * real(2)).backward();
+    CHECK(x.grad() == y.value() * real(2));  // dx = dy * m / (1 - p): the same mask drawn again
+}
