@@ -71,7 +71,7 @@ Tensor TransformerDecoderLayer::feed_forward(const Tensor& x) {
 
 Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask,
                                         const Tensor& tgt_padding, const Tensor& memory_padding) {
-    auto self_part = [&](const Tensor& x) { return drop(self_attn(x, x, x, tgt_padding, tgt_mask).output); };
+    auto self_part = [&](const Tensor& x) { return drop(self_attn(x, x, x, tgt_padding, tgt_mask, false).output); };
     auto cross_part = [&](const Tensor& x) {
         MultiheadAttentionOutput a = multihead_attn(x, memory, memory, memory_padding, Tensor(), false);
         last_attention = a.weights.detach();
@@ -89,7 +89,7 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
 }
 
 Tensor TransformerDecoderLayer::forward_step(const Tensor& x, DecoderLayerCache& cache, const Tensor& memory_padding) {
-    auto self_part = [&](const Tensor& y) { return drop(self_attn.forward_step(y, cache.self).output); };
+    auto self_part = [&](const Tensor& y) { return drop(self_attn.forward_step(y, cache.self, false).output); };
     auto cross_part = [&](const Tensor& y) {
         MultiheadAttentionOutput a = multihead_attn.attend(y, cache.memory, memory_padding, Tensor(), false);
         last_attention = a.weights.detach();

@@ -100,7 +100,7 @@ TEST_CASE("learning-rate schedules: step and exponential", "[optim]") {
     CHECK(opt2.lr() == Approx(0.5));
 }
 
-TEST_CASE("learning-rate schedules: linear warm-up, then cosine decay; resumable", "[optim]") {
+TEST_CASE("learning-rate schedules: linear warm-up, then cosine decay, resumable", "[optim]") {
     Tensor p = rnd({1}, 1);
     SGD opt({p}, SGDOptions{1.0});
     WarmupCosineLR sched(opt, 3, 7, real(0.1));  // base 1, min 0.1
