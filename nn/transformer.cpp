@@ -69,29 +69,12 @@ Tensor TransformerDecoderLayer::feed_forward(const Tensor& x) {
     return drop(linear2(drop(activate(linear1(x), options.activation))));
 }
 
-Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask,
-                                        const Tensor& tgt_padding, const Tensor& memory_padding) {
-    auto self_part = [&](const Tensor& x) { return drop(self_attn(x, x, x, tgt_padding, tgt_mask, false).output); };
-    auto cross_part = [&](const Tensor& x) {
-        MultiheadAttentionOutput a = multihead_attn(x, memory, memory, memory_padding, Tensor(), false);
-        last_attention = a.weights.detach();
-        return drop(a.output);
-    };
-    Tensor x = tgt;
-    if (options.norm_first) {
-        x = x + self_part(norm1(x));
-        x = x + cross_part(norm2(x));
-        return x + feed_forward(norm3(x));
-    }
-    x = norm1(x + self_part(x));
-    x = norm2(x + cross_part(x));
-    return norm3(x + feed_forward(x));
-}
-
-Tensor TransformerDecoderLayer::forward_step(const Tensor& x, DecoderLayerCache& cache, const Tensor& memory_padding) {
-    auto self_part = [&](const Tensor& y) { return drop(self_attn.forward_step(y, cache.self, false).output); };
+// The three residual blocks, in either norm order; the self-attention part
+// is the full sequence's (forward) or one cached step's (forward_step).
+Tensor TransformerDecoderLayer::blocks(const Tensor& x, const std::function<Tensor(const Tensor&)>& self_part,
+                                       const KeyValue& memory, const Tensor& memory_padding) {
     auto cross_part = [&](const Tensor& y) {
-        MultiheadAttentionOutput a = multihead_attn.attend(y, cache.memory, memory_padding, Tensor(), false);
+        MultiheadAttentionOutput a = multihead_attn.attend(y, memory, memory_padding, Tensor(), false);
         last_attention = a.weights.detach();
         return drop(a.output);
     };
@@ -104,6 +87,17 @@ Tensor TransformerDecoderLayer::forward_step(const Tensor& x, DecoderLayerCache&
     y = norm1(y + self_part(y));
     y = norm2(y + cross_part(y));
     return norm3(y + feed_forward(y));
+}
+
+Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask,
+                                        const Tensor& tgt_padding, const Tensor& memory_padding) {
+    return blocks(tgt, [&](const Tensor& y) { return drop(self_attn(y, y, y, tgt_padding, tgt_mask, false).output); },
+                  multihead_attn.project_key_value(memory, memory), memory_padding);
+}
+
+Tensor TransformerDecoderLayer::forward_step(const Tensor& x, DecoderLayerCache& cache, const Tensor& memory_padding) {
+    return blocks(x, [&](const Tensor& y) { return drop(self_attn.forward_step(y, cache.self, false).output); },
+                  cache.memory, memory_padding);
 }
 
 DecoderLayerCache TransformerDecoderLayer::start(const Tensor& memory) const {

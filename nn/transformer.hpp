@@ -10,6 +10,7 @@
 // the two (norm2), its feed-forward under norm3. Masks as MultiheadAttention
 // takes them: nonzero = not allowed. Parameter names are PyTorch's.
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -83,6 +84,8 @@ public:
     Tensor last_attention;  // the cross-attention weights of the last forward per head, [B, heads, T, S]
 
 private:
+    Tensor blocks(const Tensor& x, const std::function<Tensor(const Tensor&)>& self_part, const KeyValue& memory,
+                  const Tensor& memory_padding);
     Tensor feed_forward(const Tensor& x);
     Tensor drop(const Tensor& x);
     Generator gen_;

@@ -15,6 +15,19 @@
 namespace tapegrad {
 inline namespace TAPEGRAD_ABI_NAMESPACE {
 
+namespace {
+// Runs f(i) for the nb products of a batch, one per thread at a time (each
+// GEMM on its own thread, rather than each split by the BLAS), in parts of
+// at least 2^16 multiply-adds.
+template <class F>
+void each_product(std::size_t nb, std::size_t M, std::size_t N, std::size_t K, F&& f) {
+    const std::size_t grain = std::max<std::size_t>(1, (1u << 16) / std::max<std::size_t>(1, M * N * K));
+    parallel_for(nb, grain, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) f(i);
+    });
+}
+}  // namespace
+
 Tensor matmul(const Tensor& a, const Tensor& b) {
     const Shape& sa = a.shape();
     const Shape& sb = b.shape();
@@ -37,14 +50,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     out_shape.back() = N;
     checked_size("matmul", out_shape);
     Array y = Array::from_shape(out_shape);
-    // a batch of small products (attention's heads): one per thread at a
-    // time, each GEMM on its own thread, rather than each split by the BLAS
-    const std::size_t grain = std::max<std::size_t>(1, (1u << 16) / std::max<std::size_t>(1, M * N * K));
-    auto each = [nb, grain](auto&& f) {
-        parallel_for(nb, grain, [&](std::size_t lo, std::size_t hi) {
-            for (std::size_t i = lo; i < hi; ++i) f(i);
-        });
-    };
+    auto each = [nb, M, N, K](auto&& f) { each_product(nb, M, N, K, f); };  // attention's heads, say
     each([&](std::size_t i) {
         gemm(false, false, M, N, K, 1, a.data() + i * M * K, K, b.data() + i * K * N, N, 0, y.data() + i * M * N, N);
     });
@@ -103,12 +109,7 @@ Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb, real alpha) {
              tb ? "^T" : "", K, Kb);
     const std::size_t lda = ta ? M : K, ldb = tb ? K : N;
     Array y = Array::from_shape({nb, M, N});
-    const std::size_t grain = std::max<std::size_t>(1, (1u << 16) / std::max<std::size_t>(1, M * N * K));
-    auto each = [nb, grain](auto&& f) {
-        parallel_for(nb, grain, [&](std::size_t lo, std::size_t hi) {
-            for (std::size_t i = lo; i < hi; ++i) f(i);
-        });
-    };
+    auto each = [nb, M, N, K](auto&& f) { each_product(nb, M, N, K, f); };
     each([&](std::size_t i) {
         gemm(ta, tb, M, N, K, alpha, a.data() + i * M * K, lda, b.data() + i * K * N, ldb, 0, y.data() + i * M * N, N);
     });
